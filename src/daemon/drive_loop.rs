@@ -1,0 +1,172 @@
+//! One drive's event loop, on its own thread: a slow image on one drive never stalls another.
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::attach::{self, UioMapping};
+use super::uio::UioDevice;
+use crate::device::Device;
+use crate::media::{self, MediaConfig};
+use crate::ring::Ring;
+use crate::scsi::spc::Identity;
+
+const UIO: Token = Token(0);
+const STOP: Token = Token(1);
+
+/// A running drive thread.
+pub struct DriveHandle {
+    pub uio: UioDevice,
+    waker: Arc<Waker>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl DriveHandle {
+    /// Ask the thread to finish and wait for it.
+    pub fn stop(mut self) {
+        let _ = self.waker.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+/// Where the daemon finds the kernel's files (overridable for tests).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub configfs: PathBuf,
+}
+
+/// Start serving `uio` on a new thread.
+pub fn spawn(uio: UioDevice, paths: &Paths) -> io::Result<DriveHandle> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
+    let configfs_dir = uio.name.configfs_dir(&paths.configfs);
+    let thread_uio = uio.clone();
+    let thread = std::thread::Builder::new()
+        .name(format!("drive-{}", uio.name.device))
+        .spawn(move || {
+            let label = thread_uio.name.label();
+            if let Err(e) = run(thread_uio, poll, configfs_dir) {
+                log::error!("drive {label}: {e}");
+            }
+        })?;
+    Ok(DriveHandle { uio, waker, thread: Some(thread) })
+}
+
+/// A stable serial number for a configured device.
+fn serial_for(uio: &UioDevice) -> String {
+    // FNV-1a over "<hba>/<device>": the same LUN keeps its serial across restarts.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in uio.name.label().bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("MMC{:012X}", h & 0xffff_ffff_ffff)
+}
+
+fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> {
+    let label = uio.name.label();
+    let size = uio.map_size.ok_or_else(|| io::Error::other("map0 size unknown"))?;
+    // Take over the ring as tcmu-runner does on (re)open: whatever a previous handler left in
+    // flight is failed back to the initiator as BUSY, which it retries.
+    attach::action(&configfs_dir, "block_dev", "1");
+    attach::action(&configfs_dir, "reset_ring", "1");
+    let opened = attach::open_and_map(&uio.dev_path(), size);
+    attach::action(&configfs_dir, "block_dev", "0");
+    let (mut file, mapping) = opened?;
+    let mut ring = Ring::new(mapping).map_err(io::Error::other)?;
+
+    let dev_config = attach::read_dev_config(&configfs_dir).unwrap_or(uio.name.config.clone());
+    let loaded = match MediaConfig::parse(&dev_config) {
+        Ok(cfg) => media::load(&cfg),
+        Err(e) => media::Loaded::Empty(format!("bad configuration: {e}")),
+    };
+    match &loaded {
+        media::Loaded::Empty(why) => log::warn!("drive {label}: empty tray: {why}"),
+        media::Loaded::Rom(img) => log::info!(
+            "drive {label}: DVD-ROM {} ({} blocks)",
+            img.path().display(),
+            img.blocks()
+        ),
+    }
+    let identity = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", &serial_for(&uio));
+    let mut device = Device::new(identity, loaded);
+    log::info!("drive {label}: attached {} ({} byte ring map)", uio.node, size);
+
+    let fd = file.as_raw_fd();
+    poll.registry().register(&mut SourceFd(&fd), UIO, Interest::READABLE)?;
+    let mut events = Events::with_capacity(8);
+    // Commands queued before we opened the device raised no event we will ever see.
+    let mut gone = !serve(&mut device, &mut ring, &mut file, &label);
+    while !gone {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for ev in events.iter() {
+            match ev.token() {
+                STOP => gone = true,
+                _ => {
+                    if ev.is_error() {
+                        log::info!("drive {label}: device removed");
+                        gone = true;
+                    }
+                }
+            }
+        }
+        if gone {
+            break;
+        }
+        // Consume the event count so the next notification is a new edge.
+        let mut count = [0u8; 4];
+        match file.read(&mut count) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => {
+                log::info!("drive {label}: uio read: {e}; detaching");
+                break;
+            }
+        }
+        gone = !serve(&mut device, &mut ring, &mut file, &label);
+    }
+    // Clean detach: everything fetched has been completed (commands are answered in line).
+    attach::action(&configfs_dir, "block_dev", "1");
+    drop(ring);
+    drop(file);
+    attach::action(&configfs_dir, "block_dev", "0");
+    log::info!("drive {label}: detached");
+    Ok(())
+}
+
+/// Serve the ring and kick the kernel. False when the device is no longer usable.
+fn serve(device: &mut Device, ring: &mut Ring<UioMapping>, file: &mut File, label: &str) -> bool {
+    loop {
+        match device.serve(ring) {
+            Ok(false) => return true,
+            Ok(true) => {
+                if let Err(e) = file.write(&1u32.to_ne_bytes()) {
+                    log::info!("drive {label}: kick failed: {e}; detaching");
+                    return false;
+                }
+                if !ring.has_pending() {
+                    return true;
+                }
+            }
+            Err(e) => {
+                log::error!("drive {label}: {e}");
+                return false;
+            }
+        }
+    }
+}

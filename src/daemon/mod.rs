@@ -1,0 +1,170 @@
+//! The daemon: finds TCMU devices of subtype `mmc` at start-up and as they come and go, runs
+//! one event loop per drive, and exits cleanly on SIGTERM/SIGINT.
+pub mod attach;
+pub mod drive_loop;
+pub mod uevent;
+pub mod uio;
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use drive_loop::{DriveHandle, Paths};
+use uio::UioDevice;
+
+const SIGNALS: Token = Token(0);
+const UEVENTS: Token = Token(1);
+
+/// Daemon settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the pid file goes.
+    pub run_dir: PathBuf,
+    /// /sys/class/uio.
+    pub sysfs_uio: PathBuf,
+    /// The configfs mount point.
+    pub configfs: PathBuf,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            run_dir: PathBuf::from("/run/tcmu-mmc"),
+            sysfs_uio: PathBuf::from("/sys/class/uio"),
+            configfs: PathBuf::from("/sys/kernel/config"),
+        }
+    }
+}
+
+/// The pid file's path inside `run_dir`.
+pub fn pid_file(run_dir: &Path) -> PathBuf {
+    run_dir.join("tcmu-mmc.pid")
+}
+
+struct Daemon {
+    opts: Options,
+    paths: Paths,
+    drives: HashMap<String, DriveHandle>,
+    /// A device of ours whose map was not published yet: look again shortly.
+    rescan_soon: bool,
+}
+
+/// Run until SIGTERM or SIGINT.
+pub fn run(opts: Options) -> io::Result<()> {
+    // Block the signals in every thread; the main loop reads them from a signalfd.
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGTERM);
+    mask.add(Signal::SIGINT);
+    mask.thread_block().map_err(io::Error::from)?;
+    let signals =
+        SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+
+    let mut poll = Poll::new()?;
+    let mut monitor = uevent::UeventMonitor::open()
+        .map_err(|e| io::Error::new(e.kind(), format!("uevent socket: {e}")))?;
+    poll.registry()
+        .register(&mut SourceFd(&signals.as_raw_fd()), SIGNALS, Interest::READABLE)?;
+    poll.registry()
+        .register(&mut SourceFd(&monitor.raw_fd()), UEVENTS, Interest::READABLE)?;
+
+    if !opts.configfs.join("target").exists() {
+        log::warn!(
+            "{} has no target/ directory: is configfs mounted and target_core_user loaded?",
+            opts.configfs.display()
+        );
+    }
+    let mut daemon = Daemon {
+        paths: Paths { configfs: opts.configfs.clone() },
+        opts,
+        drives: HashMap::new(),
+        rescan_soon: false,
+    };
+    daemon.reconcile();
+    std::fs::create_dir_all(&daemon.opts.run_dir)?;
+    let pid_path = pid_file(&daemon.opts.run_dir);
+    std::fs::write(&pid_path, format!("{}\n", std::process::id()))?;
+    log::info!("tcmu-mmc {} serving; pid file {}", env!("CARGO_PKG_VERSION"), pid_path.display());
+
+    let mut events = Events::with_capacity(16);
+    'main: loop {
+        let timeout = daemon.rescan_soon.then_some(Duration::from_millis(50));
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        let mut rescan = events.is_empty() && daemon.rescan_soon;
+        for ev in events.iter() {
+            match ev.token() {
+                SIGNALS => {
+                    while let Ok(Some(sig)) = signals.read_signal() {
+                        log::info!("signal {}: shutting down", sig.ssi_signo);
+                        break 'main;
+                    }
+                }
+                _ => {
+                    for e in monitor.drain() {
+                        log::debug!("uevent {} {}", e.action, e.devpath);
+                        rescan = true;
+                    }
+                }
+            }
+        }
+        if rescan || daemon.drives.values().any(DriveHandle::is_finished) {
+            daemon.reconcile();
+        }
+    }
+    for (_, d) in daemon.drives.drain() {
+        d.stop();
+    }
+    let _ = std::fs::remove_file(&pid_path);
+    log::info!("tcmu-mmc stopped");
+    Ok(())
+}
+
+impl Daemon {
+    /// Attach every `mmc` device we do not serve yet, and drop those that went away or changed.
+    fn reconcile(&mut self) {
+        let present: Vec<UioDevice> = uio::scan(&self.opts.sysfs_uio)
+            .into_iter()
+            .filter(|u| u.name.is_mmc())
+            .collect();
+        self.rescan_soon = false;
+        // Stop drives whose device vanished or was renamed (a new configuration).
+        let stale: Vec<String> = self
+            .drives
+            .iter()
+            .filter(|(node, h)| !present.iter().any(|u| &u.node == *node && u.name == h.uio.name))
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in stale {
+            if let Some(h) = self.drives.remove(&node) {
+                log::info!("{node} ({}) is gone", h.uio.name.label());
+                h.stop();
+            }
+        }
+        for u in present {
+            if self.drives.contains_key(&u.node) {
+                continue;
+            }
+            if u.map_size.is_none() {
+                self.rescan_soon = true;
+                continue;
+            }
+            match drive_loop::spawn(u.clone(), &self.paths) {
+                Ok(h) => {
+                    self.drives.insert(u.node.clone(), h);
+                }
+                Err(e) => log::error!("cannot start a thread for {}: {e}", u.node),
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! One emulated drive on one ring: fetch each command, let the drive model answer it, move
+//! blocks between the image and the ring, and complete it.
+use crate::media::Loaded;
+use crate::mmc::Drive;
+use crate::ring::{Command, Fetched, Response, Ring, RingError, RingMemory};
+use crate::scsi::cdb::{direction, Direction};
+use crate::scsi::spc::Identity;
+use crate::scsi::{status, Outcome, Sense};
+
+pub struct Device {
+    drive: Drive,
+    loaded: Loaded,
+    /// Reused for every reply, so answering allocates nothing once warm.
+    reply: Vec<u8>,
+    iov: Vec<libc::iovec>,
+    cmd: Command,
+}
+
+// SAFETY: the raw pointers in `iov` are scratch space, rebuilt for every command and never
+// dereferenced outside `Image::read_into`, which fills them from the command's own buffer.
+unsafe impl Send for Device {}
+
+impl Device {
+    pub fn new(identity: Identity, loaded: Loaded) -> Self {
+        let mut drive = Drive::new(identity);
+        drive.insert_initial(loaded.medium());
+        Device {
+            drive,
+            loaded,
+            reply: Vec::with_capacity(4096),
+            iov: Vec::with_capacity(64),
+            cmd: Command::default(),
+        }
+    }
+
+    pub fn drive(&self) -> &Drive {
+        &self.drive
+    }
+
+    /// Serve every entry the kernel has queued. Returns whether anything was completed, in
+    /// which case the caller must kick the kernel.
+    pub fn serve<M: RingMemory>(&mut self, ring: &mut Ring<M>) -> Result<bool, RingError> {
+        while let Some(fetched) = ring.fetch(&mut self.cmd) {
+            match fetched? {
+                Fetched::Command => self.handle(ring)?,
+                Fetched::TaskManagement { tmr_type, cmd_count } => {
+                    // Commands are answered as they are fetched, so there is nothing to abort.
+                    log::debug!("task management {tmr_type} for {cmd_count} command(s)");
+                }
+            }
+        }
+        Ok(ring.publish())
+    }
+
+    fn handle<M: RingMemory>(&mut self, ring: &mut Ring<M>) -> Result<(), RingError> {
+        let Device { drive, loaded, reply, iov, cmd } = self;
+        if let Some(why) = cmd.malformed {
+            log::error!("command {} from the kernel is malformed: {why}", cmd.cmd_id);
+            let sense = Sense::INTERNAL_TARGET_FAILURE.to_fixed();
+            return ring.complete(cmd.cmd_id, &check_condition(&sense));
+        }
+        let cdb = cmd.cdb();
+        let outcome = drive.execute(cdb, reply);
+        let mut buf = ring.buffer(cmd);
+        let mut read_len = None;
+        let failure: Option<Sense> = match outcome {
+            Outcome::Good => {
+                if direction(cdb) == Direction::FromDevice && !buf.is_empty() {
+                    let n = buf.write_at(0, reply);
+                    if n == 0 {
+                        // READ_LEN 0 would mean "everything": send zeros instead.
+                        buf.zero(0, buf.len());
+                    } else if n < buf.len() {
+                        read_len = Some(n as u32);
+                    }
+                }
+                None
+            }
+            Outcome::ReadBlocks { lba, blocks } => {
+                let result = match loaded.image() {
+                    Some(img) => img.read_into(lba, blocks, &mut buf, iov),
+                    None => Err(std::io::Error::other("no image")),
+                };
+                match result {
+                    Ok(n) => {
+                        read_len = (n < buf.len()).then_some(n as u32);
+                        None
+                    }
+                    Err(e) => {
+                        log::error!("read of {blocks} block(s) at {lba} failed: {e}");
+                        Some(Sense::UNRECOVERED_READ_ERROR)
+                    }
+                }
+            }
+            Outcome::Check(sense) => Some(sense),
+        };
+        let sense_bytes = failure.map(|s| s.to_fixed());
+        let rsp = match &sense_bytes {
+            Some(bytes) => check_condition(bytes),
+            None => Response { read_len, ..Response::GOOD },
+        };
+        if log::log_enabled!(log::Level::Debug) {
+            log::debug!(
+                "cmd {} {:02x?} len {} -> status {} {}",
+                cmd.cmd_id,
+                cdb,
+                buf.len(),
+                rsp.status,
+                failure.map_or(String::new(), |s| format!("{:02x}/{:02x}/{:02x}", s.key, s.asc, s.ascq))
+            );
+        }
+        ring.complete(cmd.cmd_id, &rsp)
+    }
+}
+
+fn check_condition(sense: &[u8]) -> Response<'_> {
+    Response { status: status::CHECK_CONDITION, sense, read_len: None, unknown_op: false }
+}

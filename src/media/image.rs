@@ -1,0 +1,89 @@
+//! A backing image file, read straight into the ring's data buffers with `preadv`.
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use crate::ring::DataBuffer;
+use crate::scsi::BLOCK_SIZE;
+
+/// Most iovecs one `preadv` takes (`IOV_MAX` on Linux).
+const IOV_MAX: usize = 1024;
+
+pub struct Image {
+    file: File,
+    path: PathBuf,
+    size: u64,
+}
+
+impl Image {
+    /// Open an image read-only.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+        }
+        Ok(Image { file, path: path.to_owned(), size: meta.len() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Blocks the image holds; a partial last block counts (it reads back zero-padded).
+    pub fn blocks(&self) -> u32 {
+        u32::try_from(self.size.div_ceil(BLOCK_SIZE as u64)).unwrap_or(u32::MAX)
+    }
+
+    /// Copy `blocks` blocks from `lba` into the start of `buf` (no more than `buf` holds).
+    /// Bytes past the end of the file read as zeros. Returns the bytes placed in `buf`.
+    pub fn read_into(
+        &self,
+        lba: u64,
+        blocks: u32,
+        buf: &mut DataBuffer<'_>,
+        iov: &mut Vec<libc::iovec>,
+    ) -> io::Result<usize> {
+        let want = (blocks as usize * BLOCK_SIZE).min(buf.len());
+        let offset = lba * BLOCK_SIZE as u64;
+        let mut done = 0usize;
+        while done < want {
+            let file_pos = offset + done as u64;
+            if file_pos >= self.size {
+                break;
+            }
+            iov.clear();
+            buf.io_vectors(done, want - done, iov);
+            iov.truncate(IOV_MAX);
+            // SAFETY: every iovec points into a data segment of the ring that this command owns
+            // (built by `DataBuffer::io_vectors` from bounds-checked segments), and `buf` is
+            // mutably borrowed for the duration of the call.
+            let n = unsafe {
+                libc::preadv(
+                    self.file.as_raw_fd(),
+                    iov.as_ptr(),
+                    iov.len() as libc::c_int,
+                    file_pos as libc::off_t,
+                )
+            };
+            match n {
+                n if n < 0 => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() == io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return Err(e);
+                }
+                0 => break, // the file shrank under us; the rest reads as zeros
+                n => done += n as usize,
+            }
+        }
+        buf.zero(done, want - done);
+        Ok(want)
+    }
+}

@@ -1,0 +1,60 @@
+//! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), FFh (list).
+use super::{Drive, Medium};
+use crate::scsi::cdb::{be16, byte};
+use crate::scsi::reply::ReplyBuf;
+use crate::scsi::{CmdResult, Outcome, Sense};
+
+const PHYSICAL: u8 = 0x00;
+const COPYRIGHT: u8 = 0x01;
+const LIST: u8 = 0xff;
+/// First physical sector number of the data zone of a DVD.
+const DATA_ZONE_START_PSN: u32 = 0x0003_0000;
+
+/// 05/30/02: cannot read medium, incompatible format.
+const INCOMPATIBLE_FORMAT: Sense = Sense::new(crate::scsi::sense::key::ILLEGAL_REQUEST, 0x30, 0x02);
+
+pub fn read_dvd_structure(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+    let media_type = byte(cdb, 1) & 0x0f;
+    let layer = byte(cdb, 6);
+    let format = byte(cdb, 7);
+    let alloc = usize::from(be16(cdb, 8));
+    if media_type != 0 {
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    let m = d.require_medium()?;
+    if !m.is_dvd() {
+        return Err(INCOMPATIBLE_FORMAT);
+    }
+    out.put_u16(0);
+    out.put_u16(0);
+    match format {
+        PHYSICAL if layer == 0 => physical_format(m, out),
+        COPYRIGHT if layer == 0 => out.extend_from_slice(&[0, 0, 0, 0]), // no CSS, all regions
+        LIST => {
+            for (code, len) in [(PHYSICAL, 2048u16 + 4), (COPYRIGHT, 8), (LIST, 16)] {
+                out.put_u8(code);
+                out.put_u8(0x40); // readable (RDS), not sendable
+                out.put_u16(len);
+            }
+        }
+        _ => return Err(Sense::INVALID_FIELD_IN_CDB),
+    }
+    let len = (out.len() - 2) as u16;
+    out.set_u16(0, len);
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
+/// The 2048-byte physical format information of layer 0.
+fn physical_format(m: &Medium, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.put_u8(0x01); // book type DVD-ROM, part version 1
+    out.put_u8(0x02); // 120 mm, maximum rate 10.08 Mbit/s
+    out.put_u8(0x01); // one layer, parallel track path, embossed
+    out.put_u8(0x00); // densities: 0.267 um/bit, 0.74 um/track
+    out.put_u32(DATA_ZONE_START_PSN);
+    out.put_u32(DATA_ZONE_START_PSN + m.blocks.saturating_sub(1));
+    out.put_u32(0); // end sector in layer 0 (single layer)
+    out.put_u8(0); // no BCA
+    out.resize(start + 2048, 0);
+}

@@ -1,0 +1,131 @@
+//! GET CONFIGURATION (46h): the profile list and the feature descriptors, with currency that
+//! follows the medium.
+use super::{profile, Drive};
+use crate::scsi::cdb::{be16, byte};
+use crate::scsi::reply::ReplyBuf;
+use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
+
+pub const PROFILE_LIST: u16 = 0x0000;
+pub const CORE: u16 = 0x0001;
+pub const MORPHING: u16 = 0x0002;
+pub const REMOVABLE_MEDIUM: u16 = 0x0003;
+pub const RANDOM_READABLE: u16 = 0x0010;
+pub const DVD_READ: u16 = 0x001f;
+pub const POWER_MANAGEMENT: u16 = 0x0100;
+pub const DRIVE_SERIAL_NUMBER: u16 = 0x0108;
+
+/// Every feature the drive has, ascending (GET CONFIGURATION lists them in this order).
+const DRIVE_FEATURES: &[u16] = &[
+    PROFILE_LIST,
+    CORE,
+    MORPHING,
+    REMOVABLE_MEDIUM,
+    RANDOM_READABLE,
+    DVD_READ,
+    POWER_MANAGEMENT,
+    DRIVE_SERIAL_NUMBER,
+];
+
+/// Features that are always current, whatever the medium.
+fn persistent(code: u16) -> bool {
+    matches!(code, PROFILE_LIST | CORE | MORPHING | REMOVABLE_MEDIUM | POWER_MANAGEMENT | DRIVE_SERIAL_NUMBER)
+}
+
+/// Whether feature `code` is current with the drive as it is now.
+pub fn is_current(d: &Drive, code: u16) -> bool {
+    if persistent(code) {
+        return true;
+    }
+    let Some(m) = d.medium() else { return false };
+    match code {
+        RANDOM_READABLE => m.blocks > 0,
+        DVD_READ => m.is_dvd(),
+        _ => false,
+    }
+}
+
+/// GET CONFIGURATION: RT 0 (all features from the starting one), 1 (current ones), 2 (just the
+/// starting feature).
+pub fn get_configuration(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+    let rt = byte(cdb, 1) & 0x03;
+    let start = be16(cdb, 2);
+    let alloc = usize::from(be16(cdb, 7));
+    if rt == 3 {
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    out.put_u32(0); // data length, patched below
+    out.put_u16(0);
+    out.put_u16(d.current_profile());
+    for &code in DRIVE_FEATURES {
+        let wanted = match rt {
+            2 => code == start,
+            1 => code >= start && is_current(d, code),
+            _ => code >= start,
+        };
+        if wanted {
+            append_feature(d, code, out);
+        }
+    }
+    let len = (out.len() - 4) as u32;
+    out.set_u32(0, len);
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
+fn header(out: &mut Vec<u8>, code: u16, version: u8, current: bool, additional: u8) {
+    out.put_u16(code);
+    let persistent = persistent(code);
+    out.put_u8((version << 2) | (u8::from(persistent) << 1) | u8::from(current));
+    out.put_u8(additional);
+}
+
+fn append_feature(d: &Drive, code: u16, out: &mut Vec<u8>) {
+    let current = is_current(d, code);
+    match code {
+        PROFILE_LIST => {
+            header(out, code, 0, current, (profile::SUPPORTED.len() * 4) as u8);
+            for &p in profile::SUPPORTED {
+                out.put_u16(p);
+                out.put_u8(u8::from(p == d.current_profile()));
+                out.put_u8(0);
+            }
+        }
+        CORE => {
+            header(out, code, 2, current, 8);
+            out.put_u32(1); // physical interface: SCSI family
+            out.put_u8(0x03); // INQ2, DBE
+            out.put_zeros(3);
+        }
+        MORPHING => {
+            header(out, code, 1, current, 4);
+            out.put_u8(0x02); // OCEvent: operational change events; polled only (no ASYNC)
+            out.put_zeros(3);
+        }
+        REMOVABLE_MEDIUM => {
+            header(out, code, 0, current, 4);
+            // Tray loading mechanism, Load, Eject, Lock.
+            out.put_u8((1 << 5) | 0x10 | 0x08 | 0x01);
+            out.put_zeros(3);
+        }
+        RANDOM_READABLE => {
+            header(out, code, 0, current, 8);
+            out.put_u32(BLOCK_SIZE as u32);
+            out.put_u16(16); // blocking: one ECC block of a DVD
+            out.put_u8(0x01); // PP: page present
+            out.put_u8(0);
+        }
+        DVD_READ => {
+            header(out, code, 1, current, 4);
+            out.put_zeros(4);
+        }
+        POWER_MANAGEMENT => header(out, code, 0, current, 0),
+        DRIVE_SERIAL_NUMBER => {
+            let serial = d.identity().serial.as_bytes();
+            let padded = serial.len().next_multiple_of(4);
+            header(out, code, 0, current, padded as u8);
+            out.extend_from_slice(serial);
+            out.resize(out.len() + padded - serial.len(), b' ');
+        }
+        _ => unreachable!("feature {code:#06x} is not in DRIVE_FEATURES"),
+    }
+}

@@ -1,0 +1,23 @@
+//! MMC profile numbers (the "disc type" a drive reports as current).
+
+/// No medium, or a medium the drive cannot identify.
+pub const NONE: u16 = 0x0000;
+pub const CD_ROM: u16 = 0x0008;
+pub const CD_R: u16 = 0x0009;
+pub const CD_RW: u16 = 0x000a;
+pub const DVD_ROM: u16 = 0x0010;
+pub const DVD_R_SEQUENTIAL: u16 = 0x0011;
+pub const DVD_RAM: u16 = 0x0012;
+pub const DVD_RW_RESTRICTED_OVERWRITE: u16 = 0x0013;
+pub const DVD_RW_SEQUENTIAL: u16 = 0x0014;
+pub const DVD_PLUS_RW: u16 = 0x001a;
+pub const DVD_PLUS_R: u16 = 0x001b;
+pub const DVD_PLUS_R_DL: u16 = 0x002b;
+
+/// The profiles this drive can present, in the order GET CONFIGURATION lists them.
+pub const SUPPORTED: &[u16] = &[DVD_ROM];
+
+/// Whether `profile` is one of the DVD family.
+pub fn is_dvd(profile: u16) -> bool {
+    (0x0010..=0x002b).contains(&profile)
+}

@@ -1,0 +1,100 @@
+//! READ TOC/PMA/ATIP (43h): formats 0 (TOC), 1 (session info) and 2 (full TOC), in LBA or MSF.
+use super::{Drive, Medium};
+use crate::scsi::cdb::{be16, byte};
+use crate::scsi::reply::ReplyBuf;
+use crate::scsi::{CmdResult, Outcome, Sense};
+
+/// ADR 1 (Q sub-channel position), control 4 (data track, recorded uninterrupted).
+const ADR_CONTROL_DATA: u8 = 0x14;
+/// The lead-out's track number.
+pub const LEAD_OUT: u8 = 0xaa;
+
+/// MSF address of `lba` (with the 150-frame pre-gap), saturating at the largest encodable time.
+pub fn msf(lba: u32) -> [u8; 3] {
+    let frames = u64::from(lba) + 150;
+    if frames >= 256 * 60 * 75 {
+        return [0xff, 59, 74];
+    }
+    [(frames / (60 * 75)) as u8, (frames / 75 % 60) as u8, (frames % 75) as u8]
+}
+
+fn put_address(out: &mut Vec<u8>, lba: u32, use_msf: bool) {
+    if use_msf {
+        out.put_u8(0);
+        out.extend_from_slice(&msf(lba));
+    } else {
+        out.put_u32(lba);
+    }
+}
+
+pub fn read_toc(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+    let m = d.require_medium()?;
+    let use_msf = byte(cdb, 1) & 0x02 != 0;
+    let mut format = byte(cdb, 2) & 0x0f;
+    if format == 0 {
+        // The pre-MMC format field in the top bits of the control byte (Linux sr uses it).
+        format = byte(cdb, 9) >> 6;
+    }
+    let track = byte(cdb, 6);
+    let alloc = usize::from(be16(cdb, 7));
+    if m.tracks.is_empty() {
+        // A blank disc has no table of contents.
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    match format {
+        0 => toc(m, track, use_msf, out)?,
+        1 => session_info(m, use_msf, out),
+        2 => full_toc(m, out),
+        _ => return Err(Sense::INVALID_FIELD_IN_CDB),
+    }
+    let len = (out.len() - 2) as u16;
+    out.set_u16(0, len);
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
+fn toc(m: &Medium, track: u8, use_msf: bool, out: &mut Vec<u8>) -> Result<(), Sense> {
+    if track > m.last_track() && track != LEAD_OUT {
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    out.put_u16(0);
+    out.put_u8(m.first_track());
+    out.put_u8(m.last_track());
+    for t in m.tracks.iter().filter(|t| t.number >= track.max(1) && track != LEAD_OUT) {
+        out.extend_from_slice(&[0, ADR_CONTROL_DATA, t.number, 0]);
+        put_address(out, t.start, use_msf);
+    }
+    out.extend_from_slice(&[0, ADR_CONTROL_DATA, LEAD_OUT, 0]);
+    put_address(out, m.blocks, use_msf);
+    Ok(())
+}
+
+fn session_info(m: &Medium, use_msf: bool, out: &mut Vec<u8>) {
+    let first_of_last = m.last_session_tracks().next().copied().unwrap_or(m.tracks[0]);
+    out.put_u16(0);
+    out.put_u8(1);
+    out.put_u8(m.sessions());
+    out.extend_from_slice(&[0, ADR_CONTROL_DATA, first_of_last.number, 0]);
+    put_address(out, first_of_last.start, use_msf);
+}
+
+fn full_toc(m: &Medium, out: &mut Vec<u8>) {
+    out.put_u16(0);
+    out.put_u8(1);
+    out.put_u8(m.sessions());
+    for session in 1..=m.sessions() {
+        let tracks: Vec<_> = m.tracks.iter().filter(|t| t.session == session).collect();
+        let (Some(first), Some(last)) = (tracks.first(), tracks.last()) else { continue };
+        let lead_out = if session == m.sessions() { m.blocks } else { last.end() };
+        let mut point = |p: u8, pm: [u8; 3]| {
+            out.extend_from_slice(&[session, ADR_CONTROL_DATA, 0, p, 0, 0, 0, 0]);
+            out.extend_from_slice(&pm);
+        };
+        point(0xa0, [first.number, 0x00, 0]);
+        point(0xa1, [last.number, 0, 0]);
+        point(0xa2, msf(lead_out));
+        for t in &tracks {
+            point(t.number, msf(t.start));
+        }
+    }
+}

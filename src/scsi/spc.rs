@@ -1,0 +1,248 @@
+//! SPC commands whose shape does not depend on the device type: INQUIRY (standard data and the
+//! VPD pages 00h, 80h, 83h), REQUEST SENSE, and the header framing of MODE SENSE(6)/(10).
+use super::cdb::{be16, byte};
+use super::reply::{ascii_field, ReplyBuf};
+use super::{CmdResult, Outcome, Sense};
+
+/// Peripheral device type of an MMC (CD/DVD) device.
+pub const PDT_MMC: u8 = 0x05;
+
+/// What INQUIRY says about the drive.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub vendor: [u8; 8],
+    pub product: [u8; 16],
+    pub revision: [u8; 4],
+    /// Unit serial number, ASCII; stable for one configured device.
+    pub serial: String,
+}
+
+impl Identity {
+    pub fn new(vendor: &str, product: &str, revision: &str, serial: &str) -> Self {
+        Identity {
+            vendor: ascii_field(vendor),
+            product: ascii_field(product),
+            revision: ascii_field(revision),
+            serial: serial.chars().filter(|c| c.is_ascii_graphic()).take(32).collect(),
+        }
+    }
+}
+
+const VPD_SUPPORTED_PAGES: u8 = 0x00;
+const VPD_UNIT_SERIAL: u8 = 0x80;
+const VPD_DEVICE_IDENTIFICATION: u8 = 0x83;
+
+/// INQUIRY (12h).
+pub fn inquiry(cdb: &[u8], id: &Identity, out: &mut Vec<u8>) -> CmdResult {
+    let evpd = byte(cdb, 1) & 0x01 != 0;
+    let page = byte(cdb, 2);
+    let alloc = usize::from(be16(cdb, 3));
+    if !evpd {
+        if page != 0 {
+            return Err(Sense::INVALID_FIELD_IN_CDB);
+        }
+        out.put_u8(PDT_MMC);
+        out.put_u8(0x80); // RMB: removable medium
+        out.put_u8(0x05); // version: SPC-3
+        out.put_u8(0x02); // response data format 2
+        out.put_u8(0); // additional length, patched below
+        out.put_zeros(3);
+        out.extend_from_slice(&id.vendor);
+        out.extend_from_slice(&id.product);
+        out.extend_from_slice(&id.revision);
+        out[4] = (out.len() - 5) as u8;
+    } else {
+        out.put_u8(PDT_MMC);
+        out.put_u8(page);
+        out.put_u16(0); // page length, patched below
+        match page {
+            VPD_SUPPORTED_PAGES => {
+                out.extend_from_slice(&[
+                    VPD_SUPPORTED_PAGES,
+                    VPD_UNIT_SERIAL,
+                    VPD_DEVICE_IDENTIFICATION,
+                ]);
+            }
+            VPD_UNIT_SERIAL => out.extend_from_slice(id.serial.as_bytes()),
+            VPD_DEVICE_IDENTIFICATION => {
+                // One T10 vendor ID based designator: ASCII, associated with the LUN.
+                out.put_u8(0x02); // code set: ASCII
+                out.put_u8(0x01); // association 0 (LU), designator type 1 (T10 vendor ID)
+                out.put_u8(0);
+                out.put_u8((id.vendor.len() + id.serial.len()) as u8);
+                out.extend_from_slice(&id.vendor);
+                out.extend_from_slice(id.serial.as_bytes());
+            }
+            _ => return Err(Sense::INVALID_FIELD_IN_CDB),
+        }
+        let len = (out.len() - 4) as u16;
+        out.set_u16(2, len);
+    }
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
+/// REQUEST SENSE (03h): report `pending` (or NO SENSE) as fixed-format sense data.
+pub fn request_sense(cdb: &[u8], pending: Sense, out: &mut Vec<u8>) -> CmdResult {
+    if byte(cdb, 1) & 0x01 != 0 {
+        // Descriptor format is not supported.
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    out.extend_from_slice(&pending.to_fixed());
+    out.limit(usize::from(byte(cdb, 4)));
+    Ok(Outcome::Good)
+}
+
+/// Page control field of MODE SENSE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageControl {
+    Current,
+    Changeable,
+    Default,
+}
+
+/// Where a device's mode pages come from.
+pub trait ModePages {
+    /// Append page `page` (subpage 0) as seen under `pc`; false if the device has no such page.
+    fn append_page(&self, page: u8, pc: PageControl, out: &mut Vec<u8>) -> bool;
+    /// Page codes in ascending order, for the "all pages" request (3Fh).
+    fn page_codes(&self) -> &'static [u8];
+}
+
+/// MODE SENSE(6) (1Ah) and MODE SENSE(10) (5Ah): the header, no block descriptors (MMC devices
+/// have none), then the requested page or all pages.
+pub fn mode_sense(cdb: &[u8], pages: &dyn ModePages, out: &mut Vec<u8>) -> CmdResult {
+    let ten = byte(cdb, 0) == super::cdb::opcode::MODE_SENSE_10;
+    let pc = match byte(cdb, 2) >> 6 {
+        0 => PageControl::Current,
+        1 => PageControl::Changeable,
+        2 => PageControl::Default,
+        _ => return Err(Sense::SAVING_PARAMETERS_NOT_SUPPORTED),
+    };
+    let page = byte(cdb, 2) & 0x3f;
+    let subpage = byte(cdb, 3);
+    let alloc = if ten { usize::from(be16(cdb, 7)) } else { usize::from(byte(cdb, 4)) };
+    let header_len = if ten { 8 } else { 4 };
+    out.put_zeros(header_len);
+    match (page, subpage) {
+        (0x3f, 0x00 | 0xff) => {
+            for &p in pages.page_codes() {
+                pages.append_page(p, pc, out);
+            }
+        }
+        (_, 0) => {
+            if !pages.append_page(page, pc, out) {
+                return Err(Sense::INVALID_FIELD_IN_CDB);
+            }
+        }
+        _ => return Err(Sense::INVALID_FIELD_IN_CDB),
+    }
+    // Mode data length excludes itself.
+    if ten {
+        let len = (out.len() - 2) as u16;
+        out.set_u16(0, len);
+    } else {
+        out[0] = (out.len() - 1).min(255) as u8;
+    }
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> Identity {
+        Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "MMC0123")
+    }
+
+    #[test]
+    fn standard_inquiry_is_a_removable_mmc_device() {
+        let mut out = Vec::new();
+        inquiry(&[0x12, 0, 0, 0, 36, 0], &id(), &mut out).unwrap();
+        assert_eq!(out.len(), 36);
+        assert_eq!(out[0], 0x05);
+        assert_eq!(out[1], 0x80);
+        assert_eq!(usize::from(out[4]) + 5, 36);
+        assert_eq!(&out[8..16], b"TCMU-MMC");
+        assert_eq!(&out[16..32], b"Virtual DVD-RW  ");
+        assert_eq!(&out[32..36], b"0001");
+    }
+
+    #[test]
+    fn inquiry_honours_allocation_length() {
+        let mut out = Vec::new();
+        inquiry(&[0x12, 0, 0, 0, 5, 0], &id(), &mut out).unwrap();
+        assert_eq!(out.len(), 5);
+    }
+
+    #[test]
+    fn vpd_pages() {
+        let mut out = Vec::new();
+        inquiry(&[0x12, 1, 0x00, 0, 0xff, 0], &id(), &mut out).unwrap();
+        assert_eq!(out, [5, 0, 0, 3, 0x00, 0x80, 0x83]);
+        out.clear();
+        inquiry(&[0x12, 1, 0x80, 0, 0xff, 0], &id(), &mut out).unwrap();
+        assert_eq!(&out[4..], b"MMC0123");
+        assert_eq!(out[3], 7);
+        out.clear();
+        inquiry(&[0x12, 1, 0x83, 0, 0xff, 0], &id(), &mut out).unwrap();
+        assert_eq!(out[3] as usize, out.len() - 4);
+        assert_eq!(&out[8..16], b"TCMU-MMC");
+        assert_eq!(&out[16..], b"MMC0123");
+        out.clear();
+        assert_eq!(
+            inquiry(&[0x12, 1, 0xb0, 0, 0xff, 0], &id(), &mut out),
+            Err(Sense::INVALID_FIELD_IN_CDB)
+        );
+        assert_eq!(
+            inquiry(&[0x12, 0, 0x80, 0, 0xff, 0], &id(), &mut out),
+            Err(Sense::INVALID_FIELD_IN_CDB)
+        );
+    }
+
+    struct OnePage;
+    impl ModePages for OnePage {
+        fn append_page(&self, page: u8, _pc: PageControl, out: &mut Vec<u8>) -> bool {
+            if page != 0x2a {
+                return false;
+            }
+            out.extend_from_slice(&[0x2a, 2, 0xaa, 0xbb]);
+            true
+        }
+        fn page_codes(&self) -> &'static [u8] {
+            &[0x2a]
+        }
+    }
+
+    #[test]
+    fn mode_sense_framing() {
+        let mut out = Vec::new();
+        mode_sense(&[0x1a, 0, 0x2a, 0, 0x80, 0], &OnePage, &mut out).unwrap();
+        assert_eq!(out, [7, 0, 0, 0, 0x2a, 2, 0xaa, 0xbb]);
+        out.clear();
+        mode_sense(&[0x5a, 0, 0x3f, 0, 0, 0, 0, 0, 0xff, 0], &OnePage, &mut out).unwrap();
+        assert_eq!(out, [0, 10, 0, 0, 0, 0, 0, 0, 0x2a, 2, 0xaa, 0xbb]);
+        out.clear();
+        assert_eq!(
+            mode_sense(&[0x1a, 0, 0x05, 0, 0x80, 0], &OnePage, &mut out),
+            Err(Sense::INVALID_FIELD_IN_CDB)
+        );
+        out.clear();
+        assert_eq!(
+            mode_sense(&[0x1a, 0, 0xea, 0, 0x80, 0], &OnePage, &mut out),
+            Err(Sense::SAVING_PARAMETERS_NOT_SUPPORTED)
+        );
+    }
+
+    #[test]
+    fn request_sense_reports_pending_condition() {
+        let mut out = Vec::new();
+        request_sense(&[3, 0, 0, 0, 252, 0], Sense::MEDIUM_NOT_PRESENT, &mut out).unwrap();
+        assert_eq!(out.len(), 18);
+        assert_eq!((out[2], out[12], out[13]), (2, 0x3a, 0));
+        out.clear();
+        request_sense(&[3, 0, 0, 0, 8, 0], Sense::NO_SENSE, &mut out).unwrap();
+        assert_eq!(out.len(), 8);
+    }
+}
