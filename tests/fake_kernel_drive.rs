@@ -1,0 +1,175 @@
+//! The real dispatch path (ring → drive model → image → ring) against the fake kernel, with a
+//! real image file: what an initiator would see, without root or a VM.
+use std::io::Write;
+use std::path::PathBuf;
+
+use tcmu_mmc::device::Device;
+use tcmu_mmc::media::{self, MediaConfig};
+use tcmu_mmc::ring::fake::{Completion, FakeKernel, Geometry, QueueOptions};
+use tcmu_mmc::ring::Ring;
+use tcmu_mmc::scsi::spc::Identity;
+
+struct TempImage(PathBuf);
+
+impl Drop for TempImage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// An image whose every byte is a function of its offset, `len` bytes long.
+fn image(tag: &str, len: usize) -> (TempImage, Vec<u8>) {
+    let path = std::env::temp_dir().join(format!("tcmu-mmc-{tag}-{}.iso", std::process::id()));
+    let data: Vec<u8> = (0..len).map(|i| ((i / 2048) as u8) ^ (i as u8).wrapping_mul(31)).collect();
+    std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
+    (TempImage(path), data)
+}
+
+struct Rig {
+    kernel: FakeKernel,
+    ring: Ring<tcmu_mmc::ring::fake::FakeMemory>,
+    device: Device,
+}
+
+impl Rig {
+    fn new(config: &str) -> Self {
+        let kernel = FakeKernel::new(Geometry::default());
+        let ring = Ring::new(kernel.memory()).unwrap();
+        let loaded = media::load(&MediaConfig::parse(config).unwrap());
+        let id = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "MMCTEST");
+        Rig { kernel, ring, device: Device::new(id, loaded) }
+    }
+
+    /// Serve whatever is queued and return the completions.
+    fn serve(&mut self) -> Vec<Completion> {
+        let kick = self.device.serve(&mut self.ring).unwrap();
+        if kick {
+            self.kernel.kick();
+        }
+        assert!(self.kernel.broken.is_none(), "{:?}", self.kernel.broken);
+        self.kernel.take_completions()
+    }
+
+    fn one(&mut self, cdb: &[u8], data_in: usize) -> Completion {
+        self.kernel.queue_read(cdb, data_in).unwrap();
+        let mut c = self.serve();
+        assert_eq!(c.len(), 1);
+        c.pop().unwrap()
+    }
+}
+
+fn sense_triple(c: &Completion) -> (u8, u8, u8) {
+    assert_eq!(c.status, 2, "CHECK CONDITION expected");
+    (c.sense[2] & 0xf, c.sense[12], c.sense[13])
+}
+
+fn read10(lba: u32, blocks: u16) -> [u8; 10] {
+    let l = lba.to_be_bytes();
+    let b = blocks.to_be_bytes();
+    [0x28, 0, l[0], l[1], l[2], l[3], 0, b[0], b[1], 0]
+}
+
+#[test]
+fn dvd_rom_reads_back_byte_for_byte() {
+    let (img, data) = image("rom", 300 * 2048);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    let c = rig.one(&[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0], 8);
+    assert_eq!(c.data, [0, 0, 1, 43, 0, 0, 8, 0]);
+    // Whole disc in 64 KiB reads, each over several iovecs.
+    let mut got = Vec::new();
+    for lba in (0..300).step_by(32) {
+        let n = 32.min(300 - lba) as u16;
+        let opts = QueueOptions {
+            data_in_len: n as usize * 2048,
+            max_iov_len: Some(8192),
+            ..Default::default()
+        };
+        rig.kernel.queue_with(&read10(lba, n), &opts).unwrap();
+        let c = rig.serve();
+        assert_eq!(c[0].status, 0);
+        assert_eq!(c[0].read_len, None);
+        got.extend_from_slice(&c[0].data);
+    }
+    assert_eq!(got, data);
+    // Past the end.
+    assert_eq!(sense_triple(&rig.one(&read10(299, 2), 4096)), (5, 0x21, 0));
+}
+
+#[test]
+fn partial_last_block_reads_zero_padded() {
+    let (img, data) = image("odd", 2048 + 100);
+    let mut rig = Rig::new(&format!("mmc//{}", img.0.display()));
+    let c = rig.one(&read10(0, 2), 4096);
+    assert_eq!(c.status, 0);
+    assert_eq!(&c.data[..2148], &data[..]);
+    assert!(c.data[2148..].iter().all(|&b| b == 0));
+}
+
+#[test]
+fn many_commands_in_one_batch_with_one_kick() {
+    let (img, data) = image("batch", 64 * 2048);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    for lba in 0..64 {
+        rig.kernel.queue_read(&read10(lba, 1), 2048).unwrap();
+    }
+    rig.kernel.queue(&[0; 6]).unwrap();
+    let c = rig.serve();
+    assert_eq!(c.len(), 65);
+    for (lba, comp) in c.iter().take(64).enumerate() {
+        assert_eq!(comp.data, data[lba * 2048..(lba + 1) * 2048]);
+    }
+    assert_eq!(c[64].status, 0);
+}
+
+#[test]
+fn short_answers_report_a_residual() {
+    let (img, _) = image("res", 10 * 2048);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    // GET CONFIGURATION RT=2 for one feature into a 64-byte buffer: fewer bytes than asked.
+    let c = rig.one(&[0x46, 2, 0, 0x1f, 0, 0, 0, 0, 64, 0], 64);
+    assert_eq!(c.read_len, Some(16));
+    assert_eq!(c.data.len(), 16);
+    // INQUIRY: exactly the allocation length, no residual.
+    let c = rig.one(&[0x12, 0, 0, 0, 36, 0], 36);
+    assert_eq!(c.read_len, None);
+    assert_eq!(&c.data[8..16], b"TCMU-MMC");
+}
+
+#[test]
+fn errors_carry_sense_and_the_drive_keeps_serving() {
+    let (img, data) = image("err", 16 * 2048);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    assert_eq!(sense_triple(&rig.one(&[0xd8, 0, 0, 0, 0, 0, 0, 0, 0x10, 0], 16)), (5, 0x20, 0));
+    assert_eq!(
+        sense_triple(&rig.one(&[0x85, 8, 0x2e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa1, 0, 0], 512)),
+        (5, 0x20, 0)
+    );
+    assert_eq!(sense_triple(&rig.one(&[0x1a, 0, 0x05, 0, 0xff, 0], 255)), (5, 0x24, 0));
+    let c = rig.one(&read10(3, 1), 2048);
+    assert_eq!(c.data, data[3 * 2048..4 * 2048]);
+}
+
+#[test]
+fn malformed_entry_fails_without_touching_memory() {
+    let (img, _) = image("bad", 4 * 2048);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    let q = rig.kernel.queue_read(&read10(0, 1), 2048).unwrap();
+    rig.kernel.write_u64(q.entry_offset + 48, 1 << 40);
+    let c = rig.serve();
+    assert_eq!(c.len(), 1);
+    assert_eq!(sense_triple(&c[0]), (4, 0x44, 0));
+    // The next command is fine.
+    assert_eq!(rig.one(&[0; 6], 0).status, 0);
+}
+
+#[test]
+fn empty_tray_and_missing_or_empty_file() {
+    for cfg in ["mmc/".to_string(), "mmc//nonexistent/disc.iso".to_string()] {
+        let mut rig = Rig::new(&cfg);
+        assert_eq!(sense_triple(&rig.one(&[0; 6], 0)), (2, 0x3a, 1));
+        assert_eq!(sense_triple(&rig.one(&read10(0, 1), 2048)), (2, 0x3a, 1));
+    }
+    let (img, _) = image("blank", 0);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    assert_eq!(sense_triple(&rig.one(&[0; 6], 0)), (2, 0x3a, 1));
+}
