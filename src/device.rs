@@ -3,7 +3,7 @@
 use crate::media::Loaded;
 use crate::mmc::Drive;
 use crate::ring::{Command, Fetched, Response, Ring, RingError, RingMemory};
-use crate::scsi::cdb::{direction, Direction};
+use crate::scsi::cdb::{direction, opcode, Direction};
 use crate::scsi::spc::Identity;
 use crate::scsi::{status, Outcome, Sense};
 
@@ -12,6 +12,8 @@ pub struct Device {
     loaded: Loaded,
     /// Reused for every reply, so answering allocates nothing once warm.
     reply: Vec<u8>,
+    /// Parameter list of the command being handled (MODE SELECT, SET STREAMING ...).
+    params: Vec<u8>,
     iov: Vec<libc::iovec>,
     cmd: Command,
 }
@@ -28,6 +30,7 @@ impl Device {
             drive,
             loaded,
             reply: Vec::with_capacity(4096),
+            params: Vec::with_capacity(256),
             iov: Vec::with_capacity(64),
             cmd: Command::default(),
         }
@@ -43,7 +46,10 @@ impl Device {
         while let Some(fetched) = ring.fetch(&mut self.cmd) {
             match fetched? {
                 Fetched::Command => self.handle(ring)?,
-                Fetched::TaskManagement { tmr_type, cmd_count } => {
+                Fetched::TaskManagement {
+                    tmr_type,
+                    cmd_count,
+                } => {
                     // Commands are answered as they are fetched, so there is nothing to abort.
                     log::debug!("task management {tmr_type} for {cmd_count} command(s)");
                 }
@@ -53,15 +59,29 @@ impl Device {
     }
 
     fn handle<M: RingMemory>(&mut self, ring: &mut Ring<M>) -> Result<(), RingError> {
-        let Device { drive, loaded, reply, iov, cmd } = self;
+        let Device {
+            drive,
+            loaded,
+            reply,
+            params,
+            iov,
+            cmd,
+        } = self;
         if let Some(why) = cmd.malformed {
             log::error!("command {} from the kernel is malformed: {why}", cmd.cmd_id);
             let sense = Sense::INTERNAL_TARGET_FAILURE.to_fixed();
             return ring.complete(cmd.cmd_id, &check_condition(&sense));
         }
         let cdb = cmd.cdb();
-        let outcome = drive.execute(cdb, reply);
         let mut buf = ring.buffer(cmd);
+        params.clear();
+        if direction(cdb) == Direction::ToDevice && !is_write(cdb) {
+            // Parameter lists are small; copy one out so the model sees plain bytes.
+            let n = buf.len().min(MAX_PARAMETER_LIST);
+            params.resize(n, 0);
+            buf.read_at(0, params);
+        }
+        let outcome = drive.execute(cdb, params, reply);
         let mut read_len = None;
         let failure: Option<Sense> = match outcome {
             Outcome::Good => {
@@ -92,12 +112,41 @@ impl Device {
                     }
                 }
             }
+            Outcome::WriteBlocks { lba, blocks } => {
+                let result = match loaded.image() {
+                    Some(img) if img.is_writable() => img.write_from(lba, blocks, &buf, iov),
+                    _ => Err(std::io::Error::other("image not writable")),
+                };
+                match result {
+                    Ok(()) => {
+                        drive.written(lba, blocks);
+                        None
+                    }
+                    Err(e) => {
+                        log::error!("write of {blocks} block(s) at {lba} failed: {e}");
+                        Some(Sense::WRITE_ERROR)
+                    }
+                }
+            }
             Outcome::Check(sense) => Some(sense),
+        };
+        // What the drive acknowledges as recorded must survive a crash: flush before GOOD.
+        let failure = match (drive.take_persist_request(), loaded.disc(), drive.disc()) {
+            (true, Some(disc), Some(medium)) if failure.is_none() => {
+                disc.persist(medium).err().map(|e| {
+                    log::error!("cannot make the disc state durable: {e}");
+                    Sense::WRITE_ERROR
+                })
+            }
+            _ => failure,
         };
         let sense_bytes = failure.map(|s| s.to_fixed());
         let rsp = match &sense_bytes {
             Some(bytes) => check_condition(bytes),
-            None => Response { read_len, ..Response::GOOD },
+            None => Response {
+                read_len,
+                ..Response::GOOD
+            },
         };
         if log::log_enabled!(log::Level::Debug) {
             log::debug!(
@@ -106,13 +155,31 @@ impl Device {
                 cdb,
                 buf.len(),
                 rsp.status,
-                failure.map_or(String::new(), |s| format!("{:02x}/{:02x}/{:02x}", s.key, s.asc, s.ascq))
+                failure.map_or(String::new(), |s| format!(
+                    "{:02x}/{:02x}/{:02x}",
+                    s.key, s.asc, s.ascq
+                ))
             );
         }
         ring.complete(cmd.cmd_id, &rsp)
     }
 }
 
+/// Largest parameter list we accept (MODE SELECT(10) can name 64 KiB).
+const MAX_PARAMETER_LIST: usize = 65536;
+
+fn is_write(cdb: &[u8]) -> bool {
+    matches!(
+        cdb.first(),
+        Some(&(opcode::WRITE_10 | opcode::WRITE_12 | opcode::WRITE_AND_VERIFY_10))
+    )
+}
+
 fn check_condition(sense: &[u8]) -> Response<'_> {
-    Response { status: status::CHECK_CONDITION, sense, read_len: None, unknown_op: false }
+    Response {
+        status: status::CHECK_CONDITION,
+        sense,
+        read_len: None,
+        unknown_op: false,
+    }
 }

@@ -18,7 +18,10 @@ struct Cli {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    let opts = daemon::Options { run_dir: cli.run_dir, ..Default::default() };
+    let opts = daemon::Options {
+        run_dir: cli.run_dir,
+        ..Default::default()
+    };
     match daemon::run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -20,8 +20,13 @@ impl Drop for TempImage {
 /// An image whose every byte is a function of its offset, `len` bytes long.
 fn image(tag: &str, len: usize) -> (TempImage, Vec<u8>) {
     let path = std::env::temp_dir().join(format!("tcmu-mmc-{tag}-{}.iso", std::process::id()));
-    let data: Vec<u8> = (0..len).map(|i| ((i / 2048) as u8) ^ (i as u8).wrapping_mul(31)).collect();
-    std::fs::File::create(&path).unwrap().write_all(&data).unwrap();
+    let data: Vec<u8> = (0..len)
+        .map(|i| ((i / 2048) as u8) ^ (i as u8).wrapping_mul(31))
+        .collect();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(&data)
+        .unwrap();
     (TempImage(path), data)
 }
 
@@ -37,7 +42,11 @@ impl Rig {
         let ring = Ring::new(kernel.memory()).unwrap();
         let loaded = media::load(&MediaConfig::parse(config).unwrap());
         let id = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "MMCTEST");
-        Rig { kernel, ring, device: Device::new(id, loaded) }
+        Rig {
+            kernel,
+            ring,
+            device: Device::new(id, loaded),
+        }
     }
 
     /// Serve whatever is queued and return the completions.
@@ -139,12 +148,21 @@ fn short_answers_report_a_residual() {
 fn errors_carry_sense_and_the_drive_keeps_serving() {
     let (img, data) = image("err", 16 * 2048);
     let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
-    assert_eq!(sense_triple(&rig.one(&[0xd8, 0, 0, 0, 0, 0, 0, 0, 0x10, 0], 16)), (5, 0x20, 0));
     assert_eq!(
-        sense_triple(&rig.one(&[0x85, 8, 0x2e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa1, 0, 0], 512)),
+        sense_triple(&rig.one(&[0xd8, 0, 0, 0, 0, 0, 0, 0, 0x10, 0], 16)),
         (5, 0x20, 0)
     );
-    assert_eq!(sense_triple(&rig.one(&[0x1a, 0, 0x05, 0, 0xff, 0], 255)), (5, 0x24, 0));
+    assert_eq!(
+        sense_triple(&rig.one(
+            &[0x85, 8, 0x2e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa1, 0, 0],
+            512
+        )),
+        (5, 0x20, 0)
+    );
+    assert_eq!(
+        sense_triple(&rig.one(&[0x1a, 0, 0x1d, 0, 0xff, 0], 255)),
+        (5, 0x24, 0)
+    );
     let c = rig.one(&read10(3, 1), 2048);
     assert_eq!(c.data, data[3 * 2048..4 * 2048]);
 }
@@ -169,7 +187,94 @@ fn empty_tray_and_missing_or_empty_file() {
         assert_eq!(sense_triple(&rig.one(&[0; 6], 0)), (2, 0x3a, 1));
         assert_eq!(sense_triple(&rig.one(&read10(0, 1), 2048)), (2, 0x3a, 1));
     }
-    let (img, _) = image("blank", 0);
+}
+
+fn write10(lba: u32, blocks: u16) -> [u8; 10] {
+    let mut c = read10(lba, blocks);
+    c[0] = 0x2a;
+    c
+}
+
+fn burn(rig: &mut Rig, lba: u32, data: &[u8]) -> Completion {
+    let blocks = (data.len() / 2048) as u16;
+    rig.kernel.queue_write(&write10(lba, blocks), data).unwrap();
+    let mut c = rig.serve();
+    c.pop().unwrap()
+}
+
+const SYNC: [u8; 10] = [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const CLOSE_TRACK_1: [u8; 10] = [0x5b, 0, 1, 0, 0, 1, 0, 0, 0, 0];
+const CLOSE_SESSION: [u8; 10] = [0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0];
+
+#[test]
+fn blank_dvd_plus_r_burns_closes_and_survives_a_restart() {
+    let (img, _) = image("burn", 0);
+    let state = img.0.with_file_name(format!(
+        "{}.tcmu-mmc.json",
+        img.0.file_name().unwrap().to_str().unwrap()
+    ));
+    let _cleanup = TempImage(state.clone());
+    let cfg = format!("mmc/{};capacity=1000", img.0.display());
+    let payload: Vec<u8> = (0..64 * 2048).map(|i| (i % 253) as u8).collect();
+
+    let mut rig = Rig::new(&cfg);
+    assert_eq!(rig.one(&[0; 6], 0).status, 0, "a blank disc is ready");
+    assert_eq!(burn(&mut rig, 0, &payload[..32 * 2048]).status, 0);
+    assert_eq!(
+        sense_triple(&burn(&mut rig, 0, &payload[..2048])),
+        (5, 0x21, 2)
+    );
+    assert_eq!(burn(&mut rig, 32, &payload[32 * 2048..]).status, 0);
+    // Readable at once, before any close.
+    assert_eq!(rig.one(&read10(0, 64), 64 * 2048).data, payload);
+    assert!(!state.exists(), "nothing acknowledged as durable yet");
+    assert_eq!(rig.one(&SYNC, 0).status, 0);
+    assert!(state.exists());
+    // Unacknowledged writes after the sync are lost on restart; acknowledged ones are not.
+    assert_eq!(burn(&mut rig, 64, &payload[..16 * 2048]).status, 0);
+    drop(rig);
+    let mut rig = Rig::new(&cfg);
+    assert_eq!(
+        std::fs::metadata(&img.0).unwrap().len(),
+        64 * 2048,
+        "unacknowledged tail dropped"
+    );
+    let ti = rig.one(&[0x52, 1, 0, 0, 0, 1, 0, 0, 48, 0], 48);
+    assert_eq!(
+        &ti.data[12..16],
+        &64u32.to_be_bytes(),
+        "NWA after the acknowledged data"
+    );
+    assert_eq!(rig.one(&CLOSE_TRACK_1, 0).status, 0);
+    assert_eq!(rig.one(&CLOSE_SESSION, 0).status, 0);
+    drop(rig);
+    let mut rig = Rig::new(&cfg);
+    // The session is closed: the TOC shows track 1, the image is the data byte for byte.
+    let toc = rig.one(&[0x43, 0, 0, 0, 0, 0, 1, 0, 20, 0], 20);
+    assert_eq!(&toc.data[2..4], &[1, 1]);
+    assert_eq!(std::fs::read(&img.0).unwrap(), payload);
+    // Finalize: a DVD-ROM from now on, also after a restart.
+    assert_eq!(rig.one(&[0x5b, 0, 6, 0, 0, 0, 0, 0, 0, 0], 0).status, 0);
+    drop(rig);
+    let mut rig = Rig::new(&cfg);
+    let cfg_reply = rig.one(&[0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0], 8);
+    assert_eq!(&cfg_reply.data[6..8], &[0x00, 0x10]);
+    assert_eq!(
+        sense_triple(&burn(&mut rig, 64, &payload[..2048])),
+        (5, 0x30, 5)
+    );
+    assert_eq!(rig.one(&read10(0, 64), 64 * 2048).data, payload);
+}
+
+#[test]
+fn a_broken_state_file_leaves_the_tray_empty() {
+    let (img, _) = image("badstate", 0);
+    let state = img.0.with_file_name(format!(
+        "{}.tcmu-mmc.json",
+        img.0.file_name().unwrap().to_str().unwrap()
+    ));
+    let _cleanup = TempImage(state.clone());
+    std::fs::write(&state, "{ not json").unwrap();
     let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
     assert_eq!(sense_triple(&rig.one(&[0; 6], 0)), (2, 0x3a, 1));
 }

@@ -32,10 +32,12 @@ pub fn open_and_map(dev: &Path, size: usize) -> io::Result<(File, UioMapping)> {
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(dev)
         .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", dev.display())))?;
-    let map = MmapOptions::new()
-        .len(size)
-        .map_raw(&file)
-        .map_err(|e| io::Error::new(e.kind(), format!("mmap {} ({size} bytes): {e}", dev.display())))?;
+    let map = MmapOptions::new().len(size).map_raw(&file).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("mmap {} ({size} bytes): {e}", dev.display()),
+        )
+    })?;
     Ok((file, UioMapping { map }))
 }
 

@@ -60,7 +60,11 @@ pub fn spawn(uio: UioDevice, paths: &Paths) -> io::Result<DriveHandle> {
                 log::error!("drive {label}: {e}");
             }
         })?;
-    Ok(DriveHandle { uio, waker, thread: Some(thread) })
+    Ok(DriveHandle {
+        uio,
+        waker,
+        thread: Some(thread),
+    })
 }
 
 /// A stable serial number for a configured device.
@@ -75,7 +79,9 @@ fn serial_for(uio: &UioDevice) -> String {
 
 fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> {
     let label = uio.name.label();
-    let size = uio.map_size.ok_or_else(|| io::Error::other("map0 size unknown"))?;
+    let size = uio
+        .map_size
+        .ok_or_else(|| io::Error::other("map0 size unknown"))?;
     // Take over the ring as tcmu-runner does on (re)open: whatever a previous handler left in
     // flight is failed back to the initiator as BUSY, which it retries.
     attach::action(&configfs_dir, "block_dev", "1");
@@ -92,18 +98,31 @@ fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> 
     };
     match &loaded {
         media::Loaded::Empty(why) => log::warn!("drive {label}: empty tray: {why}"),
-        media::Loaded::Rom(img) => log::info!(
-            "drive {label}: DVD-ROM {} ({} blocks)",
-            img.path().display(),
-            img.blocks()
+        media::Loaded::Disc(disc) => log::info!(
+            "drive {label}: {} profile {:04x} in {} ({} of {} blocks recorded{})",
+            media::state::kind_name(disc.medium.kind),
+            disc.medium.profile(),
+            disc.image.path().display(),
+            disc.medium.readable_blocks(),
+            disc.medium.capacity,
+            if disc.medium.finalized {
+                ", finalized"
+            } else {
+                ""
+            },
         ),
     }
     let identity = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", &serial_for(&uio));
     let mut device = Device::new(identity, loaded);
-    log::info!("drive {label}: attached {} ({} byte ring map)", uio.node, size);
+    log::info!(
+        "drive {label}: attached {} ({} byte ring map)",
+        uio.node,
+        size
+    );
 
     let fd = file.as_raw_fd();
-    poll.registry().register(&mut SourceFd(&fd), UIO, Interest::READABLE)?;
+    poll.registry()
+        .register(&mut SourceFd(&fd), UIO, Interest::READABLE)?;
     let mut events = Events::with_capacity(8);
     // Commands queued before we opened the device raised no event we will ever see.
     let mut gone = !serve(&mut device, &mut ring, &mut file, &label);

@@ -63,16 +63,21 @@ pub fn run(opts: Options) -> io::Result<()> {
     mask.add(Signal::SIGTERM);
     mask.add(Signal::SIGINT);
     mask.thread_block().map_err(io::Error::from)?;
-    let signals =
-        SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
 
     let mut poll = Poll::new()?;
     let mut monitor = uevent::UeventMonitor::open()
         .map_err(|e| io::Error::new(e.kind(), format!("uevent socket: {e}")))?;
-    poll.registry()
-        .register(&mut SourceFd(&signals.as_raw_fd()), SIGNALS, Interest::READABLE)?;
-    poll.registry()
-        .register(&mut SourceFd(&monitor.raw_fd()), UEVENTS, Interest::READABLE)?;
+    poll.registry().register(
+        &mut SourceFd(&signals.as_raw_fd()),
+        SIGNALS,
+        Interest::READABLE,
+    )?;
+    poll.registry().register(
+        &mut SourceFd(&monitor.raw_fd()),
+        UEVENTS,
+        Interest::READABLE,
+    )?;
 
     if !opts.configfs.join("target").exists() {
         log::warn!(
@@ -81,7 +86,9 @@ pub fn run(opts: Options) -> io::Result<()> {
         );
     }
     let mut daemon = Daemon {
-        paths: Paths { configfs: opts.configfs.clone() },
+        paths: Paths {
+            configfs: opts.configfs.clone(),
+        },
         opts,
         drives: HashMap::new(),
         rescan_soon: false,
@@ -90,7 +97,11 @@ pub fn run(opts: Options) -> io::Result<()> {
     std::fs::create_dir_all(&daemon.opts.run_dir)?;
     let pid_path = pid_file(&daemon.opts.run_dir);
     std::fs::write(&pid_path, format!("{}\n", std::process::id()))?;
-    log::info!("tcmu-mmc {} serving; pid file {}", env!("CARGO_PKG_VERSION"), pid_path.display());
+    log::info!(
+        "tcmu-mmc {} serving; pid file {}",
+        env!("CARGO_PKG_VERSION"),
+        pid_path.display()
+    );
 
     let mut events = Events::with_capacity(16);
     'main: loop {
@@ -105,7 +116,7 @@ pub fn run(opts: Options) -> io::Result<()> {
         for ev in events.iter() {
             match ev.token() {
                 SIGNALS => {
-                    while let Ok(Some(sig)) = signals.read_signal() {
+                    if let Ok(Some(sig)) = signals.read_signal() {
                         log::info!("signal {}: shutting down", sig.ssi_signo);
                         break 'main;
                     }
@@ -142,7 +153,11 @@ impl Daemon {
         let stale: Vec<String> = self
             .drives
             .iter()
-            .filter(|(node, h)| !present.iter().any(|u| &u.node == *node && u.name == h.uio.name))
+            .filter(|(node, h)| {
+                !present
+                    .iter()
+                    .any(|u| &u.node == *node && u.name == h.uio.name)
+            })
             .map(|(node, _)| node.clone())
             .collect();
         for node in stale {

@@ -31,7 +31,10 @@ impl UeventMonitor {
         )?;
         // Group 1: the kernel's own broadcasts.
         bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 1))?;
-        Ok(UeventMonitor { fd, buf: vec![0; 16 * 1024] })
+        Ok(UeventMonitor {
+            fd,
+            buf: vec![0; 16 * 1024],
+        })
     }
 
     pub fn raw_fd(&self) -> RawFd {
@@ -73,9 +76,15 @@ pub fn parse(msg: &[u8]) -> Option<Uevent> {
     let mut fields = msg.split(|&b| b == 0).filter(|f| !f.is_empty());
     let head = std::str::from_utf8(fields.next()?).ok()?;
     head.split_once('@')?;
-    let mut e = Uevent { action: String::new(), devpath: String::new(), subsystem: String::new() };
+    let mut e = Uevent {
+        action: String::new(),
+        devpath: String::new(),
+        subsystem: String::new(),
+    };
     for f in fields {
-        let Ok(s) = std::str::from_utf8(f) else { continue };
+        let Ok(s) = std::str::from_utf8(f) else {
+            continue;
+        };
         match s.split_once('=') {
             Some(("ACTION", v)) => e.action = v.to_owned(),
             Some(("DEVPATH", v)) => e.devpath = v.to_owned(),

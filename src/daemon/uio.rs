@@ -20,7 +20,11 @@ impl TcmuName {
         let hba = parts.next()?.parse().ok()?;
         let device = parts.next().filter(|d| !d.is_empty())?.to_owned();
         let config = parts.next().unwrap_or("").to_owned();
-        Some(TcmuName { hba, device, config })
+        Some(TcmuName {
+            hba,
+            device,
+            config,
+        })
     }
 
     /// Whether the device is for this handler (`dev_config` subtype `mmc`).
@@ -59,7 +63,9 @@ impl UioDevice {
 
 /// Every TCMU UIO device under `sysfs_uio` (normally /sys/class/uio).
 pub fn scan(sysfs_uio: &Path) -> Vec<UioDevice> {
-    let Ok(dir) = fs::read_dir(sysfs_uio) else { return Vec::new() };
+    let Ok(dir) = fs::read_dir(sysfs_uio) else {
+        return Vec::new();
+    };
     let mut found: Vec<UioDevice> = dir
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -69,7 +75,11 @@ pub fn scan(sysfs_uio: &Path) -> Vec<UioDevice> {
             let map_size = fs::read_to_string(e.path().join("maps/map0/size"))
                 .ok()
                 .and_then(|s| parse_size(s.trim()));
-            Some(UioDevice { node, name, map_size })
+            Some(UioDevice {
+                node,
+                name,
+                map_size,
+            })
         })
         .collect();
     found.sort_by(|a, b| a.node.cmp(&b.node));
@@ -91,11 +101,18 @@ mod tests {
     #[test]
     fn names() {
         let n = TcmuName::parse("tcm-user/0/dvd0/mmc//srv/a.iso").unwrap();
-        assert_eq!((n.hba, n.device.as_str(), n.config.as_str()), (0, "dvd0", "mmc//srv/a.iso"));
+        assert_eq!(
+            (n.hba, n.device.as_str(), n.config.as_str()),
+            (0, "dvd0", "mmc//srv/a.iso")
+        );
         assert!(n.is_mmc());
         assert!(TcmuName::parse("tcm-user/3/dvd1/mmc/").unwrap().is_mmc());
-        assert!(!TcmuName::parse("tcm-user/0/disk/file//x.img").unwrap().is_mmc());
-        assert!(!TcmuName::parse("tcm-user/0/disk/mmcfoo/x").unwrap().is_mmc());
+        assert!(!TcmuName::parse("tcm-user/0/disk/file//x.img")
+            .unwrap()
+            .is_mmc());
+        assert!(!TcmuName::parse("tcm-user/0/disk/mmcfoo/x")
+            .unwrap()
+            .is_mmc());
         assert!(!TcmuName::parse("tcm-user/0/disk").unwrap().is_mmc());
         assert!(TcmuName::parse("uio_pdrv").is_none());
         assert!(TcmuName::parse("tcm-user/x/dvd0/mmc/").is_none());

@@ -1,6 +1,10 @@
 //! The TCMU configuration string of a drive: `mmc/<path>` (targetcli writes `mmc//<abs path>`).
 use std::path::{Component, PathBuf};
 
+use super::state::kind_from_name;
+use crate::mmc::medium::{DVD_PLUS_R_BLOCKS, DVD_PLUS_R_DL_BLOCKS};
+use crate::mmc::MediumKind;
+
 /// The handler subtype, the part of `dev_config` before the first `/`.
 pub const SUBTYPE: &str = "mmc";
 
@@ -9,6 +13,41 @@ pub const SUBTYPE: &str = "mmc";
 pub struct MediaConfig {
     /// The backing image; `None` means an empty tray.
     pub image: Option<PathBuf>,
+    /// What an empty image file is: the kind of blank disc and its capacity in blocks.
+    pub blank_kind: MediumKind,
+    pub blank_capacity: u32,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            image: None,
+            blank_kind: MediumKind::DvdPlusR,
+            blank_capacity: DVD_PLUS_R_BLOCKS,
+        }
+    }
+}
+
+/// A capacity: a number of 2048-byte blocks, or a size with a K, M or G suffix (powers of
+/// 1024) that is a whole number of blocks.
+fn parse_capacity(v: &str) -> Option<u32> {
+    let (num, unit) = match v.as_bytes().last()? {
+        b'K' | b'k' => (&v[..v.len() - 1], 1u64 << 10),
+        b'M' | b'm' => (&v[..v.len() - 1], 1 << 20),
+        b'G' | b'g' => (&v[..v.len() - 1], 1 << 30),
+        _ => (v, 0),
+    };
+    let n: u64 = num.parse().ok()?;
+    let blocks = if unit == 0 {
+        n
+    } else {
+        let bytes = n.checked_mul(unit)?;
+        if bytes % 2048 != 0 {
+            return None;
+        }
+        bytes / 2048
+    };
+    u32::try_from(blocks).ok().filter(|&b| b > 0)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,10 +62,14 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl MediaConfig {
-    /// Parse a full `dev_config` value, `mmc/<path>`. The path is absolute whether written with
-    /// one slash or two; an empty path is an empty tray.
+    /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
+    /// whether written with one slash or two; an empty path is an empty tray. Options describe
+    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl`, `capacity=<blocks>|<n>M|<n>G`.
     pub fn parse(dev_config: &str) -> Result<Self, ConfigError> {
-        let Some(rest) = dev_config.strip_prefix(SUBTYPE).and_then(|r| r.strip_prefix('/')) else {
+        let Some(rest) = dev_config
+            .strip_prefix(SUBTYPE)
+            .and_then(|r| r.strip_prefix('/'))
+        else {
             return Err(ConfigError(format!(
                 "config {dev_config:?} does not start with \"{SUBTYPE}/\""
             )));
@@ -36,15 +79,52 @@ impl MediaConfig {
                 "config {dev_config:?} contains the control character {c:?}"
             )));
         }
-        let rest = rest.trim_start_matches('/');
-        if rest.is_empty() {
-            return Ok(MediaConfig { image: None });
+        let mut parts = rest.split(';');
+        let path_part = parts.next().unwrap_or("").trim_start_matches('/');
+        let mut cfg = MediaConfig::default();
+        let mut capacity = None;
+        for opt in parts.filter(|o| !o.is_empty()) {
+            let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
+            match key {
+                "type" => {
+                    cfg.blank_kind = kind_from_name(value)
+                        .filter(|k| k.is_recordable())
+                        .ok_or_else(|| {
+                            ConfigError(format!(
+                                "type={value:?}: blank media types are dvd+r and dvd+r-dl"
+                            ))
+                        })?;
+                }
+                "capacity" => {
+                    capacity = Some(parse_capacity(value).ok_or_else(|| {
+                        ConfigError(format!(
+                            "capacity={value:?}: give blocks of 2048 bytes, or a size like 100M"
+                        ))
+                    })?);
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "unknown option {key:?} in {dev_config:?} (known: type, capacity)"
+                    )))
+                }
+            }
         }
-        let path = PathBuf::from(format!("/{rest}"));
+        cfg.blank_capacity = capacity.unwrap_or(match cfg.blank_kind {
+            MediumKind::DvdPlusRDualLayer => DVD_PLUS_R_DL_BLOCKS,
+            _ => DVD_PLUS_R_BLOCKS,
+        });
+        if path_part.is_empty() {
+            return Ok(cfg);
+        }
+        let path = PathBuf::from(format!("/{path_part}"));
         if path.components().any(|c| c == Component::ParentDir) {
-            return Err(ConfigError(format!("image path {} contains \"..\"", path.display())));
+            return Err(ConfigError(format!(
+                "image path {} contains \"..\"",
+                path.display()
+            )));
         }
-        Ok(MediaConfig { image: Some(path) })
+        cfg.image = Some(path);
+        Ok(cfg)
     }
 }
 
@@ -64,6 +144,40 @@ mod tests {
     fn empty_path_is_an_empty_tray() {
         assert_eq!(MediaConfig::parse("mmc/").unwrap().image, None);
         assert_eq!(MediaConfig::parse("mmc//").unwrap().image, None);
+    }
+
+    #[test]
+    fn blank_media_options() {
+        let c = MediaConfig::parse("mmc//srv/blank.iso").unwrap();
+        assert_eq!(
+            (c.blank_kind, c.blank_capacity),
+            (MediumKind::DvdPlusR, 2_295_104)
+        );
+        let c = MediaConfig::parse("mmc//srv/blank.iso;type=dvd+r-dl").unwrap();
+        assert_eq!(
+            (c.blank_kind, c.blank_capacity),
+            (MediumKind::DvdPlusRDualLayer, 4_173_824)
+        );
+        let c = MediaConfig::parse("mmc//srv/b.iso;capacity=100M").unwrap();
+        assert_eq!(c.blank_capacity, 51_200);
+        assert_eq!(c.image, Some(PathBuf::from("/srv/b.iso")));
+        assert_eq!(
+            MediaConfig::parse("mmc/x;capacity=1000")
+                .unwrap()
+                .blank_capacity,
+            1000
+        );
+        for bad in [
+            "mmc/x;capacity=0",
+            "mmc/x;capacity=1K",
+            "mmc/x;capacity=abc",
+            "mmc/x;type=cd",
+            "mmc/x;type=dvd-rom",
+            "mmc/x;speed=4",
+        ] {
+            let e = MediaConfig::parse(bad).unwrap_err();
+            assert!(!e.0.is_empty(), "{bad}");
+        }
     }
 
     #[test]

@@ -13,18 +13,110 @@ const IOV_MAX: usize = 1024;
 pub struct Image {
     file: File,
     path: PathBuf,
-    size: u64,
+    size: std::cell::Cell<u64>,
+    writable: bool,
 }
 
 impl Image {
     /// Open an image read-only.
     pub fn open(path: &Path) -> io::Result<Self> {
-        let file = File::open(path)?;
+        Self::from_file(File::open(path)?, path, false)
+    }
+
+    /// Open an image for reading and writing (a recordable disc).
+    pub fn open_writable(path: &Path) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)?;
+        Self::from_file(file, path, true)
+    }
+
+    fn from_file(file: File, path: &Path, writable: bool) -> io::Result<Self> {
         let meta = file.metadata()?;
         if !meta.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
         }
-        Ok(Image { file, path: path.to_owned(), size: meta.len() })
+        Ok(Image {
+            file,
+            path: path.to_owned(),
+            size: std::cell::Cell::new(meta.len()),
+            writable,
+        })
+    }
+
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Flush written data to stable storage.
+    pub fn sync_data(&self) -> io::Result<()> {
+        if self.writable {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Cut the image to `len` bytes.
+    pub fn truncate(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)?;
+        self.size.set(len);
+        Ok(())
+    }
+
+    /// Write `blocks` blocks from the start of `buf` at `lba`. The buffer must hold them all.
+    pub fn write_from(
+        &self,
+        lba: u64,
+        blocks: u32,
+        buf: &DataBuffer<'_>,
+        iov: &mut Vec<libc::iovec>,
+    ) -> io::Result<()> {
+        let want = blocks as usize * BLOCK_SIZE;
+        if buf.len() < want {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "data shorter than the transfer",
+            ));
+        }
+        let offset = lba * BLOCK_SIZE as u64;
+        let mut done = 0usize;
+        while done < want {
+            iov.clear();
+            buf.io_vectors(done, want - done, iov);
+            iov.truncate(IOV_MAX);
+            // SAFETY: every iovec points into a data segment of the ring that this command owns
+            // (built by `DataBuffer::io_vectors` from bounds-checked segments); pwritev only
+            // reads from them.
+            let n = unsafe {
+                libc::pwritev(
+                    self.file.as_raw_fd(),
+                    iov.as_ptr(),
+                    iov.len() as libc::c_int,
+                    (offset + done as u64) as libc::off_t,
+                )
+            };
+            match n {
+                n if n < 0 => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "image write made no progress",
+                    ))
+                }
+                n => done += n as usize,
+            }
+        }
+        self.size.set(self.size.get().max(offset + want as u64));
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -32,12 +124,12 @@ impl Image {
     }
 
     pub fn size(&self) -> u64 {
-        self.size
+        self.size.get()
     }
 
     /// Blocks the image holds; a partial last block counts (it reads back zero-padded).
     pub fn blocks(&self) -> u32 {
-        u32::try_from(self.size.div_ceil(BLOCK_SIZE as u64)).unwrap_or(u32::MAX)
+        u32::try_from(self.size().div_ceil(BLOCK_SIZE as u64)).unwrap_or(u32::MAX)
     }
 
     /// Copy `blocks` blocks from `lba` into the start of `buf` (no more than `buf` holds).
@@ -54,7 +146,7 @@ impl Image {
         let mut done = 0usize;
         while done < want {
             let file_pos = offset + done as u64;
-            if file_pos >= self.size {
+            if file_pos >= self.size() {
                 break;
             }
             iov.clear();

@@ -1,19 +1,41 @@
-//! Media store: the configuration string that names a backing file, and the image files
-//! themselves.
+//! Media store: the configuration string that names a backing file, the image files, and the
+//! recording state kept beside a recordable disc's image.
 pub mod config;
 pub mod image;
+pub mod state;
+
+use std::io;
+use std::path::PathBuf;
 
 pub use config::{ConfigError, MediaConfig};
 pub use image::Image;
 
 use crate::mmc::Medium;
 
+/// A disc in the drive: its image, the model's view of it, and where its recording state is
+/// kept (recordable discs only).
+pub struct Disc {
+    pub image: Image,
+    pub medium: Medium,
+    pub state_path: Option<PathBuf>,
+}
+
+impl Disc {
+    /// Make what the drive acknowledged durable: the image's data, then the recording state.
+    pub fn persist(&self, medium: &Medium) -> io::Result<()> {
+        self.image.sync_data()?;
+        if let Some(path) = &self.state_path {
+            state::save(path, medium)?;
+        }
+        Ok(())
+    }
+}
+
 /// What a configuration puts in the drive.
 pub enum Loaded {
     /// Nothing in the tray, and why (for the log and `status`).
     Empty(String),
-    /// A read-only disc backed by an image.
-    Rom(Image),
+    Disc(Disc),
 }
 
 impl Loaded {
@@ -21,33 +43,78 @@ impl Loaded {
     pub fn medium(&self) -> Option<Medium> {
         match self {
             Loaded::Empty(_) => None,
-            Loaded::Rom(img) => Some(Medium::dvd_rom(img.blocks())),
+            Loaded::Disc(d) => Some(d.medium.clone()),
+        }
+    }
+
+    pub fn disc(&self) -> Option<&Disc> {
+        match self {
+            Loaded::Empty(_) => None,
+            Loaded::Disc(d) => Some(d),
         }
     }
 
     pub fn image(&self) -> Option<&Image> {
-        match self {
-            Loaded::Empty(_) => None,
-            Loaded::Rom(img) => Some(img),
-        }
+        self.disc().map(|d| &d.image)
     }
 }
 
-/// Open the medium `cfg` names, following the seed's rules: no path or no file is an empty
-/// tray; a file with data is a DVD-ROM of that many 2048-byte blocks.
+/// Open the medium `cfg` names. Following the seed: no path or no file is an empty tray; an
+/// empty file is a blank recordable disc; a file with data is a DVD-ROM of that many 2048-byte
+/// blocks, unless a recording state beside it says it is a (possibly finalized) recordable disc.
 pub fn load(cfg: &MediaConfig) -> Loaded {
     let Some(path) = &cfg.image else {
         return Loaded::Empty("no image configured".into());
     };
-    match Image::open(path) {
-        Ok(img) if img.size() == 0 => Loaded::Empty(format!(
-            "{}: blank media not supported yet (an empty file will be a blank DVD+R)",
-            path.display()
-        )),
-        Ok(img) => Loaded::Rom(img),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Loaded::Empty(format!("{}: no such file", path.display()))
-        }
-        Err(e) => Loaded::Empty(format!("{}: {e}", path.display())),
+    match open_disc(cfg, path) {
+        Ok(d) => Loaded::Disc(d),
+        Err(why) => Loaded::Empty(why),
     }
+}
+
+fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => format!("{shown}: no such file"),
+        _ => format!("{shown}: {e}"),
+    })?;
+    if !meta.is_file() {
+        return Err(format!("{shown}: not a regular file"));
+    }
+    let state_path = state::state_path(path);
+    let recorded = state::load(&state_path)?;
+    let medium = match recorded {
+        Some(m) => m,
+        None if meta.len() == 0 => Medium::blank(cfg.blank_kind, cfg.blank_capacity),
+        None => {
+            let img = Image::open(path).map_err(|e| format!("{shown}: {e}"))?;
+            return Ok(Disc {
+                medium: Medium::dvd_rom(img.blocks()),
+                image: img,
+                state_path: None,
+            });
+        }
+    };
+    let image = if medium.is_writable() {
+        let img = Image::open_writable(path).map_err(|e| format!("{shown}: {e}"))?;
+        // Bytes past the recorded end were never acknowledged (no SYNCHRONIZE CACHE or CLOSE
+        // covered them): drop them, so the image is the disc.
+        let recorded_bytes = u64::from(medium.readable_blocks()) * crate::scsi::BLOCK_SIZE as u64;
+        if img.size() > recorded_bytes {
+            log::warn!(
+                "{shown}: dropping {} unacknowledged bytes",
+                img.size() - recorded_bytes
+            );
+            img.truncate(recorded_bytes)
+                .map_err(|e| format!("{shown}: truncate: {e}"))?;
+        }
+        img
+    } else {
+        Image::open(path).map_err(|e| format!("{shown}: {e}"))?
+    };
+    Ok(Disc {
+        image,
+        medium,
+        state_path: Some(state_path),
+    })
 }

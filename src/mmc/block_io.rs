@@ -1,13 +1,18 @@
-//! Capacity and block reads: READ CAPACITY(10)/(16), READ(10)/(12).
+//! Capacity and block transfers: READ CAPACITY(10)/(16), READ(10)/(12), WRITE(10)/(12).
+use super::medium::RecordError;
 use super::Drive;
 use crate::scsi::cdb::{be16, be32, byte, opcode};
 use crate::scsi::reply::ReplyBuf;
+use crate::scsi::sense::key;
 use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
 
-/// READ CAPACITY(10) (25h): last readable LBA and the block length.
+/// 05/21/02: invalid address for write (not the next writable address).
+pub const INVALID_ADDRESS_FOR_WRITE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x02);
+
+/// READ CAPACITY(10) (25h): last readable LBA and the block length (0 on a blank disc).
 pub fn read_capacity_10(d: &Drive, out: &mut Vec<u8>) -> CmdResult {
     let m = d.require_medium()?;
-    out.put_u32(m.blocks.saturating_sub(1));
+    out.put_u32(m.readable_blocks().saturating_sub(1));
     out.put_u32(BLOCK_SIZE as u32);
     Ok(Outcome::Good)
 }
@@ -19,27 +24,73 @@ pub fn service_action_in_16(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
     }
     let m = d.require_medium()?;
     let alloc = be32(cdb, 10) as usize;
-    out.extend_from_slice(&u64::from(m.blocks.saturating_sub(1)).to_be_bytes());
+    out.extend_from_slice(&u64::from(m.readable_blocks().saturating_sub(1)).to_be_bytes());
     out.put_u32(BLOCK_SIZE as u32);
     out.put_zeros(20);
     out.limit(alloc);
     Ok(Outcome::Good)
 }
 
-/// READ(10) (28h) and READ(12) (A8h).
-pub fn read(d: &Drive, cdb: &[u8]) -> CmdResult {
-    let m = d.require_medium()?;
+/// LBA and block count of READ/WRITE (10) and (12).
+fn transfer(cdb: &[u8]) -> (u64, u32) {
     let lba = u64::from(be32(cdb, 2));
-    let blocks = if byte(cdb, 0) == opcode::READ_10 {
+    let ten = matches!(byte(cdb, 0), opcode::READ_10 | opcode::WRITE_10);
+    let blocks = if ten {
         u32::from(be16(cdb, 7))
     } else {
         be32(cdb, 6)
     };
-    if lba + u64::from(blocks) > u64::from(m.blocks) {
-        return Err(Sense { info: u32::try_from(lba).ok(), ..Sense::LBA_OUT_OF_RANGE });
+    (lba, blocks)
+}
+
+/// READ(10) (28h) and READ(12) (A8h): recorded blocks only.
+pub fn read(d: &Drive, cdb: &[u8]) -> CmdResult {
+    let m = d.require_medium()?;
+    let (lba, blocks) = transfer(cdb);
+    if lba + u64::from(blocks) > u64::from(m.readable_blocks()) {
+        return Err(Sense {
+            info: u32::try_from(lba).ok(),
+            ..Sense::LBA_OUT_OF_RANGE
+        });
     }
     if blocks == 0 {
         return Ok(Outcome::Good);
     }
     Ok(Outcome::ReadBlocks { lba, blocks })
+}
+
+/// WRITE(10) (2Ah) and WRITE(12) (AAh): at the next writable address of an open track.
+pub fn write(d: &Drive, cdb: &[u8]) -> CmdResult {
+    let m = d.require_medium()?;
+    let (lba, blocks) = transfer(cdb);
+    let Ok(lba32) = u32::try_from(lba) else {
+        return Err(Sense::LBA_OUT_OF_RANGE);
+    };
+    if blocks == 0 {
+        return if m.is_writable() {
+            Ok(Outcome::Good)
+        } else {
+            Err(not_writable())
+        };
+    }
+    match m.check_write(lba32, blocks) {
+        Ok(()) => Ok(Outcome::WriteBlocks { lba, blocks }),
+        Err(e) => Err(record_error(e)),
+    }
+}
+
+/// Sense for writing to a medium that cannot be written.
+pub fn not_writable() -> Sense {
+    Sense::CANNOT_WRITE_INCOMPATIBLE_FORMAT
+}
+
+/// The sense a real drive gives for each way a recording request can fail.
+pub fn record_error(e: RecordError) -> Sense {
+    match e {
+        RecordError::NotWritable => not_writable(),
+        RecordError::NotNextWritable => INVALID_ADDRESS_FOR_WRITE,
+        RecordError::NoSpace => Sense::LBA_OUT_OF_RANGE,
+        RecordError::Sequence => Sense::COMMAND_SEQUENCE_ERROR,
+        RecordError::BadTrack => Sense::INVALID_FIELD_IN_CDB,
+    }
 }

@@ -1,12 +1,13 @@
-//! READ DISC INFORMATION (51h) and READ TRACK INFORMATION (52h).
+//! READ DISC INFORMATION (51h) and READ TRACK INFORMATION (52h): always the truth about the
+//! disc as recorded so far.
+use super::medium::{DiscStatus, Medium};
 use super::{Drive, Track};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
 
-/// Disc status (byte 2, bits 1-0) and state of the last session (bits 3-2).
-const DISC_COMPLETE: u8 = 0x02;
-const LAST_SESSION_COMPLETE: u8 = 0x03 << 2;
+/// Track number that READ TRACK INFORMATION uses for "the invisible/incomplete track".
+const INVISIBLE_TRACK: u32 = 0xff;
 
 pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     if byte(cdb, 1) & 0x07 != 0 {
@@ -15,9 +16,22 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
     }
     let alloc = usize::from(be16(cdb, 7));
     let m = d.require_medium()?;
+    let status = m.status();
+    // State of the last session: empty (0), incomplete (1) or complete (3).
+    let last_session_state = match status {
+        DiscStatus::Complete => 3,
+        _ if m
+            .last_session_tracks()
+            .all(|t| t.recorded == 0 && t.reserved.is_none()) =>
+        {
+            0
+        }
+        _ => 1,
+    };
     let first_in_last = m.last_session_tracks().next().map_or(1, |t| t.number);
+    let last_session_start = m.last_session_tracks().next().map_or(0, |t| t.start);
     out.put_u16(32); // length after this field: 34-byte disc information
-    out.put_u8(LAST_SESSION_COMPLETE | DISC_COMPLETE);
+    out.put_u8((last_session_state << 2) | status as u8);
     out.put_u8(m.first_track());
     out.put_u8(m.sessions());
     out.put_u8(first_in_last);
@@ -26,8 +40,13 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
     out.put_u8(0x00); // disc type: data
     out.put_zeros(3); // MSBs of the session/track numbers
     out.put_u32(0); // disc identification
-    out.put_u32(0xffff_ffff); // last session lead-in: none (disc complete)
-    out.put_u32(0xffff_ffff); // last possible lead-out: none (disc complete)
+    if status == DiscStatus::Complete {
+        out.put_u32(0xffff_ffff); // last session lead-in: none
+        out.put_u32(0xffff_ffff); // last possible lead-out: none
+    } else {
+        out.put_u32(last_session_start);
+        out.put_u32(m.capacity);
+    }
     out.put_zeros(8); // bar code
     out.put_u8(0); // application code
     out.put_u8(0); // OPC tables
@@ -36,13 +55,10 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
 }
 
 /// The track an address of READ TRACK INFORMATION names.
-fn addressed_track(d: &Drive, kind: u8, value: u32) -> Result<Track, Sense> {
-    let m = d.require_medium()?;
+fn addressed_track(m: &Medium, kind: u8, value: u32) -> Result<Track, Sense> {
     let found = match kind {
-        0 => {
-            let lba = value;
-            return m.track_at(lba).copied().ok_or(Sense::LBA_OUT_OF_RANGE);
-        }
+        0 => return m.track_at(value).copied().ok_or(Sense::LBA_OUT_OF_RANGE),
+        1 if value == INVISIBLE_TRACK => m.tracks.last().filter(|t| !t.closed),
         1 => u8::try_from(value).ok().and_then(|n| m.track(n)),
         2 => u8::try_from(value)
             .ok()
@@ -56,20 +72,24 @@ pub fn read_track_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRe
     let kind = byte(cdb, 1) & 0x03;
     let value = be32(cdb, 2);
     let alloc = usize::from(be16(cdb, 7));
-    let t = addressed_track(d, kind, value)?;
+    let m = d.require_medium()?;
+    let t = addressed_track(m, kind, value)?;
+    let blank = t.recorded == 0;
+    let nwa_valid = !t.closed && m.is_writable();
     out.put_u16(46); // length after this field: 48 bytes
     out.put_u8(t.number);
     out.put_u8(t.session);
     out.put_u8(0);
-    out.put_u8(0x04); // track mode: data, recorded uninterrupted
-    out.put_u8(0x01); // data mode 1; not blank, not packet
-    out.put_u8(0x02); // LRA_V; no next writable address on a closed track
+    // Track mode: data, recorded uninterrupted (closed) or incrementally (open on DVD+R).
+    out.put_u8(if t.closed { 0x04 } else { 0x07 });
+    out.put_u8(if blank { 0x41 } else { 0x01 }); // Blank, data mode 1
+    out.put_u8(u8::from(nwa_valid) | if blank { 0 } else { 0x02 }); // NWA_V, LRA_V
     out.put_u32(t.start);
-    out.put_u32(0); // next writable address
-    out.put_u32(0); // free blocks
+    out.put_u32(if nwa_valid { t.nwa() } else { 0 });
+    out.put_u32(m.free_blocks(&t));
     out.put_u32(16); // blocking factor of a DVD
-    out.put_u32(t.size);
-    out.put_u32(t.end().saturating_sub(1)); // last recorded address
+    out.put_u32(m.track_size(&t));
+    out.put_u32(if blank { 0 } else { t.end() - 1 }); // last recorded address
     out.put_u8(0); // track number MSB
     out.put_u8(0); // session number MSB
     out.put_u16(0);

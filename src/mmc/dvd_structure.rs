@@ -1,5 +1,5 @@
 //! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), FFh (list).
-use super::{Drive, Medium};
+use super::{Drive, Medium, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -48,13 +48,25 @@ pub fn read_dvd_structure(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult
 /// The 2048-byte physical format information of layer 0.
 fn physical_format(m: &Medium, out: &mut Vec<u8>) {
     let start = out.len();
-    out.put_u8(0x01); // book type DVD-ROM, part version 1
+    // Book type and part version; number of layers and layer type.
+    let (book, layers, layer_type) = match m.kind {
+        MediumKind::DvdRom => (0x01, 0x00, 0x01), // DVD-ROM, embossed
+        MediumKind::DvdPlusR => (0xa1, 0x00, 0x02), // DVD+R, recordable
+        MediumKind::DvdPlusRDualLayer => (0xe1, 0x20, 0x02), // DVD+R DL, two layers
+    };
+    out.put_u8(book);
     out.put_u8(0x02); // 120 mm, maximum rate 10.08 Mbit/s
-    out.put_u8(0x01); // one layer, parallel track path, embossed
+    out.put_u8(layers | layer_type);
     out.put_u8(0x00); // densities: 0.267 um/bit, 0.74 um/track
+                      // A recordable disc's data zone spans its whole capacity; a pressed one, its data.
+    let end = if m.kind.is_recordable() {
+        m.capacity
+    } else {
+        m.readable_blocks()
+    };
     out.put_u32(DATA_ZONE_START_PSN);
-    out.put_u32(DATA_ZONE_START_PSN + m.blocks.saturating_sub(1));
-    out.put_u32(0); // end sector in layer 0 (single layer)
+    out.put_u32(DATA_ZONE_START_PSN + end.saturating_sub(1));
+    out.put_u32(0); // end sector in layer 0 (parallel track path: unused)
     out.put_u8(0); // no BCA
     out.resize(start + 2048, 0);
 }

@@ -33,7 +33,9 @@ const MAX_QUEUED: usize = 4;
 
 impl Default for EventQueue {
     fn default() -> Self {
-        EventQueue { media: VecDeque::with_capacity(MAX_QUEUED) }
+        EventQueue {
+            media: VecDeque::with_capacity(MAX_QUEUED),
+        }
     }
 }
 
@@ -65,7 +67,9 @@ pub fn get_event_status(d: &mut Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
     let class = if requested & (1 << CLASS_MEDIA) != 0 && d.events.has_media_event() {
         Some(CLASS_MEDIA)
     } else {
-        [CLASS_OPERATIONAL, CLASS_POWER, CLASS_MEDIA].into_iter().find(|c| requested & (1 << c) != 0)
+        [CLASS_OPERATIONAL, CLASS_POWER, CLASS_MEDIA]
+            .into_iter()
+            .find(|c| requested & (1 << c) != 0)
     };
     out.put_u16(0);
     match class {

@@ -11,7 +11,10 @@ pub const MORPHING: u16 = 0x0002;
 pub const REMOVABLE_MEDIUM: u16 = 0x0003;
 pub const RANDOM_READABLE: u16 = 0x0010;
 pub const DVD_READ: u16 = 0x001f;
+pub const DVD_PLUS_R: u16 = 0x002b;
+pub const DVD_PLUS_R_DL: u16 = 0x003b;
 pub const POWER_MANAGEMENT: u16 = 0x0100;
+pub const REAL_TIME_STREAMING: u16 = 0x0107;
 pub const DRIVE_SERIAL_NUMBER: u16 = 0x0108;
 
 /// Every feature the drive has, ascending (GET CONFIGURATION lists them in this order).
@@ -22,13 +25,19 @@ const DRIVE_FEATURES: &[u16] = &[
     REMOVABLE_MEDIUM,
     RANDOM_READABLE,
     DVD_READ,
+    DVD_PLUS_R,
+    DVD_PLUS_R_DL,
     POWER_MANAGEMENT,
+    REAL_TIME_STREAMING,
     DRIVE_SERIAL_NUMBER,
 ];
 
 /// Features that are always current, whatever the medium.
 fn persistent(code: u16) -> bool {
-    matches!(code, PROFILE_LIST | CORE | MORPHING | REMOVABLE_MEDIUM | POWER_MANAGEMENT | DRIVE_SERIAL_NUMBER)
+    matches!(
+        code,
+        PROFILE_LIST | CORE | MORPHING | REMOVABLE_MEDIUM | POWER_MANAGEMENT | DRIVE_SERIAL_NUMBER
+    )
 }
 
 /// Whether feature `code` is current with the drive as it is now.
@@ -38,8 +47,10 @@ pub fn is_current(d: &Drive, code: u16) -> bool {
     }
     let Some(m) = d.medium() else { return false };
     match code {
-        RANDOM_READABLE => m.blocks > 0,
-        DVD_READ => m.is_dvd(),
+        RANDOM_READABLE => m.readable_blocks() > 0,
+        DVD_READ | REAL_TIME_STREAMING => m.is_dvd(),
+        DVD_PLUS_R => m.profile() == profile::DVD_PLUS_R,
+        DVD_PLUS_R_DL => m.profile() == profile::DVD_PLUS_R_DL,
         _ => false,
     }
 }
@@ -118,7 +129,18 @@ fn append_feature(d: &Drive, code: u16, out: &mut Vec<u8>) {
             header(out, code, 1, current, 4);
             out.put_zeros(4);
         }
+        DVD_PLUS_R | DVD_PLUS_R_DL => {
+            header(out, code, 0, current, 4);
+            out.put_u8(0x01); // Write: the drive records this medium
+            out.put_zeros(3);
+        }
         POWER_MANAGEMENT => header(out, code, 0, current, 0),
+        REAL_TIME_STREAMING => {
+            header(out, code, 3, current, 4);
+            // SET CD SPEED, write speed in GET PERFORMANCE, stream writing (SET STREAMING).
+            out.put_u8(0x08 | 0x02 | 0x01);
+            out.put_zeros(3);
+        }
         DRIVE_SERIAL_NUMBER => {
             let serial = d.identity().serial.as_bytes();
             let padded = serial.len().next_multiple_of(4);

@@ -10,7 +10,9 @@ pub mod events;
 pub mod features;
 pub mod medium;
 pub mod mode_pages;
+pub mod performance;
 pub mod profile;
+pub mod recording;
 pub mod toc;
 pub mod tray;
 
@@ -22,7 +24,7 @@ use crate::scsi::spc::{self, Identity};
 use crate::scsi::{CmdResult, Outcome, Sense};
 
 pub use events::MediaEvent;
-pub use medium::{Medium, Track};
+pub use medium::{Medium, MediumKind, Track};
 
 /// One emulated optical drive.
 #[derive(Debug)]
@@ -33,6 +35,11 @@ pub struct Drive {
     prevent_removal: bool,
     events: events::EventQueue,
     unit_attention: Option<Sense>,
+    /// Write parameters mode page (05h), as MODE SELECT last set it.
+    write_parameters: [u8; mode_pages::WRITE_PARAMETERS_LEN],
+    /// Set by a command whose effect must be durable before it completes (SYNCHRONIZE CACHE,
+    /// CLOSE, RESERVE TRACK); the caller flushes the image and records the disc state.
+    persist: bool,
 }
 
 impl Drive {
@@ -44,6 +51,8 @@ impl Drive {
             prevent_removal: false,
             events: events::EventQueue::default(),
             unit_attention: None,
+            write_parameters: mode_pages::DEFAULT_WRITE_PARAMETERS,
+            persist: false,
         }
     }
 
@@ -64,9 +73,34 @@ impl Drive {
         self.prevent_removal
     }
 
+    /// The disc in the drive, even while the tray is open.
+    pub fn disc(&self) -> Option<&Medium> {
+        self.medium.as_ref()
+    }
+
     /// The current profile (0 with no accessible medium).
     pub fn current_profile(&self) -> u16 {
-        self.medium().map_or(profile::NONE, |m| m.profile)
+        self.medium().map_or(profile::NONE, Medium::profile)
+    }
+
+    /// Whether the last command asked for the recorded state to be made durable (and forget
+    /// the request).
+    pub fn take_persist_request(&mut self) -> bool {
+        std::mem::take(&mut self.persist)
+    }
+
+    /// Account for a WRITE the caller carried out (`Outcome::WriteBlocks`).
+    pub fn written(&mut self, lba: u64, blocks: u32) {
+        if let (Some(m), Ok(lba)) = (self.medium.as_mut(), u32::try_from(lba)) {
+            m.commit_write(lba, blocks);
+        }
+    }
+
+    /// The disc changed without leaving the drive (a session closed, the disc was finalized):
+    /// tell the host to read it again.
+    fn medium_changed_in_place(&mut self) {
+        self.events.push(MediaEvent::NewMedia);
+        self.unit_attention = Some(Sense::MEDIUM_MAY_HAVE_CHANGED);
     }
 
     /// Put `medium` in the drive (or empty it) as if the operator swapped discs: the tray ends
@@ -106,8 +140,18 @@ impl Drive {
         self.medium().ok_or_else(|| self.no_medium())
     }
 
-    /// Execute one command. `out` receives the Data-In bytes, cut to the allocation length.
-    pub fn execute(&mut self, cdb: &[u8], out: &mut Vec<u8>) -> Outcome {
+    fn require_medium_mut(&mut self) -> Result<&mut Medium, Sense> {
+        let no_medium = self.no_medium();
+        match self.medium.as_mut() {
+            Some(m) if !self.tray_open => Ok(m),
+            _ => Err(no_medium),
+        }
+    }
+
+    /// Execute one command. `data_out` is the parameter list of commands that carry one (not
+    /// the blocks of a WRITE, which the caller moves itself); `out` receives the Data-In bytes,
+    /// cut to the allocation length.
+    pub fn execute(&mut self, cdb: &[u8], data_out: &[u8], out: &mut Vec<u8>) -> Outcome {
         out.clear();
         let Some(&opcode) = cdb.first() else {
             return Outcome::Check(Sense::INVALID_OPCODE);
@@ -115,7 +159,10 @@ impl Drive {
         // A pending unit attention fails every command but those that must work through it.
         if !matches!(
             opcode,
-            op::INQUIRY | op::REQUEST_SENSE | op::GET_CONFIGURATION | op::GET_EVENT_STATUS_NOTIFICATION
+            op::INQUIRY
+                | op::REQUEST_SENSE
+                | op::GET_CONFIGURATION
+                | op::GET_EVENT_STATUS_NOTIFICATION
         ) {
             if let Some(ua) = self.unit_attention.take() {
                 return Outcome::Check(ua);
@@ -135,13 +182,22 @@ impl Drive {
             }
             op::INQUIRY => spc::inquiry(cdb, &self.identity, out),
             op::MODE_SENSE_6 | op::MODE_SENSE_10 => spc::mode_sense(cdb, self, out),
+            op::MODE_SELECT_6 | op::MODE_SELECT_10 => mode_pages::mode_select(self, cdb, data_out),
             op::START_STOP_UNIT => tray::start_stop_unit(self, cdb),
             op::PREVENT_ALLOW_MEDIUM_REMOVAL => tray::prevent_allow(self, cdb),
             op::MECHANISM_STATUS => tray::mechanism_status(self, cdb, out),
             op::READ_CAPACITY_10 => block_io::read_capacity_10(self, out),
             op::SERVICE_ACTION_IN_16 => block_io::service_action_in_16(self, cdb, out),
             op::READ_10 | op::READ_12 => block_io::read(self, cdb),
-            op::SYNCHRONIZE_CACHE_10 => Ok(Outcome::Good),
+            op::WRITE_10 | op::WRITE_12 => block_io::write(self, cdb),
+            op::SYNCHRONIZE_CACHE_10 => recording::synchronize_cache(self),
+            op::RESERVE_TRACK => recording::reserve_track(self, cdb),
+            op::CLOSE_TRACK_SESSION => recording::close_track_session(self, cdb),
+            op::READ_BUFFER_CAPACITY => recording::read_buffer_capacity(self, cdb, out),
+            op::SEND_OPC_INFORMATION => Ok(Outcome::Good),
+            op::GET_PERFORMANCE => performance::get_performance(self, cdb, out),
+            op::SET_STREAMING => performance::set_streaming(cdb, data_out),
+            op::SET_CD_SPEED => Ok(Outcome::Good),
             op::READ_TOC_PMA_ATIP => toc::read_toc(self, cdb, out),
             op::GET_CONFIGURATION => features::get_configuration(self, cdb, out),
             op::GET_EVENT_STATUS_NOTIFICATION => events::get_event_status(self, cdb, out),

@@ -1,22 +1,54 @@
-//! Mode pages: 2Ah (MM capabilities and mechanical status).
+//! Mode pages: 05h (write parameters, set by MODE SELECT) and 2Ah (MM capabilities and
+//! mechanical status).
+use super::performance::{READ_KBPS, WRITE_KBPS};
 use super::Drive;
+use crate::scsi::cdb::{be16, byte, opcode};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::spc::{ModePages, PageControl};
+use crate::scsi::{CmdResult, Outcome, Sense};
 
+pub const WRITE_PARAMETERS: u8 = 0x05;
 pub const CAPABILITIES: u8 = 0x2a;
 
-/// Read speed we report: 16x DVD (1x DVD = 1385 kB/s).
-const READ_SPEED_KBPS: u16 = 16 * 1385;
+/// Page 05h with its header: page code, page length 32h, then 50 bytes.
+pub const WRITE_PARAMETERS_LEN: usize = 2 + 0x32;
+
+/// Defaults: BUFE, session-at-once write type, data track mode 5, Mode 1 blocks, link size
+/// 16, packet size 16 and the customary 150-frame audio pause.
+pub const DEFAULT_WRITE_PARAMETERS: [u8; WRITE_PARAMETERS_LEN] = {
+    let mut p = [0u8; WRITE_PARAMETERS_LEN];
+    p[0] = WRITE_PARAMETERS;
+    p[1] = 0x32;
+    p[2] = 0x40 | 0x02;
+    p[3] = 0x05;
+    p[4] = 0x08;
+    p[5] = 16;
+    p[13] = 16;
+    p[15] = 150;
+    p
+};
+
 /// Buffer size, in KiB.
 const BUFFER_KIB: u16 = 2048;
 
 impl ModePages for Drive {
     fn page_codes(&self) -> &'static [u8] {
-        &[CAPABILITIES]
+        &[WRITE_PARAMETERS, CAPABILITIES]
     }
 
     fn append_page(&self, page: u8, pc: PageControl, out: &mut Vec<u8>) -> bool {
         match page {
+            WRITE_PARAMETERS => {
+                match pc {
+                    PageControl::Current => out.extend_from_slice(&self.write_parameters),
+                    PageControl::Default => out.extend_from_slice(&DEFAULT_WRITE_PARAMETERS),
+                    PageControl::Changeable => {
+                        out.extend_from_slice(&[WRITE_PARAMETERS, 0x32]);
+                        out.resize(out.len() + WRITE_PARAMETERS_LEN - 2, 0xff);
+                    }
+                }
+                true
+            }
             CAPABILITIES => {
                 capabilities(self, pc, out);
                 true
@@ -27,35 +59,92 @@ impl ModePages for Drive {
 }
 
 /// Page 2Ah. Linux reads it once at probe (via MODE SENSE(6)) to learn what the drive can
-/// read and write; it claims only what the drive really does.
+/// read and write; it claims only what the drive really does (DVD+R recording has no bit
+/// here: it is announced by the DVD+R feature).
 fn capabilities(d: &Drive, pc: PageControl, out: &mut Vec<u8>) {
     let start = out.len();
     out.put_u8(CAPABILITIES);
     out.put_u8(0); // page length, patched below
     if pc == PageControl::Changeable {
         // Nothing in this page can be changed.
-        out.put_zeros(30);
+        out.put_zeros(34);
     } else {
         out.put_u8(0x08); // reads DVD-ROM
-        out.put_u8(0x00); // writes nothing yet
+        out.put_u8(0x00); // no CD-R/RW, DVD-R or DVD-RAM writing
         out.put_u8(0x40); // multi-session
         out.put_u8(0x00);
         let lock_state = if d.removal_prevented() { 0x02 } else { 0 };
         out.put_u8((1 << 5) | 0x08 | 0x01 | lock_state); // tray, eject, lock (+ locked)
         out.put_u8(0x00);
-        out.put_u16(READ_SPEED_KBPS); // maximum read speed (obsolete)
+        out.put_u16(READ_KBPS as u16); // maximum read speed (obsolete)
         out.put_u16(0); // volume levels
         out.put_u16(BUFFER_KIB);
-        out.put_u16(READ_SPEED_KBPS); // current read speed (obsolete)
+        out.put_u16(READ_KBPS as u16); // current read speed (obsolete)
         out.put_u8(0);
         out.put_u8(0); // digital output format
-        out.put_u16(0); // maximum write speed (obsolete)
-        out.put_u16(0); // current write speed (obsolete)
+        out.put_u16(WRITE_KBPS as u16); // maximum write speed (obsolete)
+        out.put_u16(WRITE_KBPS as u16); // current write speed (obsolete)
         out.put_u16(0); // copy management revision
         out.put_zeros(3);
         out.put_u8(0); // rotation control: CLV
-        out.put_u16(0); // current write speed
-        out.put_u16(0); // no write speed descriptors
+        out.put_u16(WRITE_KBPS as u16); // current write speed
+        out.put_u16(1); // one write speed descriptor
+        out.put_u8(0);
+        out.put_u8(0); // CLV
+        out.put_u16(WRITE_KBPS as u16);
     }
     out[start + 1] = (out.len() - start - 2) as u8;
+}
+
+/// MODE SELECT(6) (15h) and (10) (55h): only page 05h can be changed.
+pub fn mode_select(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
+    let ten = byte(cdb, 0) == opcode::MODE_SELECT_10;
+    if byte(cdb, 1) & 0x01 != 0 {
+        // SP: saving pages is not supported.
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    let len = if ten {
+        usize::from(be16(cdb, 7))
+    } else {
+        usize::from(byte(cdb, 4))
+    };
+    let data = &data[..len.min(data.len())];
+    if data.is_empty() {
+        return Ok(Outcome::Good);
+    }
+    let (header, descriptors) = if ten {
+        (8, usize::from(be16(data, 6)))
+    } else {
+        (4, usize::from(byte(data, 3)))
+    };
+    let mut pos = header + descriptors;
+    if pos > data.len() {
+        return Err(Sense::PARAMETER_LIST_LENGTH_ERROR);
+    }
+    while pos < data.len() {
+        if pos + 2 > data.len() {
+            return Err(Sense::PARAMETER_LIST_LENGTH_ERROR);
+        }
+        let code = data[pos] & 0x3f;
+        let page_len = usize::from(data[pos + 1]);
+        let Some(page) = data.get(pos..pos + 2 + page_len) else {
+            return Err(Sense::PARAMETER_LIST_LENGTH_ERROR);
+        };
+        match code {
+            WRITE_PARAMETERS => set_write_parameters(d, page)?,
+            _ => return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST),
+        }
+        pos += 2 + page_len;
+    }
+    Ok(Outcome::Good)
+}
+
+fn set_write_parameters(d: &mut Drive, page: &[u8]) -> Result<(), Sense> {
+    // Write types: packet, TAO, SAO, raw, layer jump.
+    if page.len() > 2 && page[2] & 0x0f > 4 {
+        return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST);
+    }
+    let n = page.len().min(WRITE_PARAMETERS_LEN);
+    d.write_parameters[2..n].copy_from_slice(&page[2..n]);
+    Ok(())
 }

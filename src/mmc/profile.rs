@@ -15,7 +15,7 @@ pub const DVD_PLUS_R: u16 = 0x001b;
 pub const DVD_PLUS_R_DL: u16 = 0x002b;
 
 /// The profiles this drive can present, in the order GET CONFIGURATION lists them.
-pub const SUPPORTED: &[u16] = &[DVD_ROM];
+pub const SUPPORTED: &[u16] = &[DVD_PLUS_R_DL, DVD_PLUS_R, DVD_ROM];
 
 /// Whether `profile` is one of the DVD family.
 pub fn is_dvd(profile: u16) -> bool {

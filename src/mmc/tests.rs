@@ -1,12 +1,18 @@
 //! Byte fixtures for the drive model: what each command answers for an empty tray and for a
 //! DVD-ROM.
+use super::medium::DVD_PLUS_R_BLOCKS;
 use super::*;
 use crate::scsi::Outcome;
 
 const BLOCKS: u32 = 2329;
 
 fn drive(medium: Option<Medium>) -> Drive {
-    let mut d = Drive::new(Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "MMC000000000001"));
+    let mut d = Drive::new(Identity::new(
+        "TCMU-MMC",
+        "Virtual DVD-RW",
+        "0001",
+        "MMC000000000001",
+    ));
     d.insert_initial(medium);
     d
 }
@@ -17,7 +23,7 @@ fn rom() -> Drive {
 
 fn run(d: &mut Drive, cdb: &[u8]) -> (Outcome, Vec<u8>) {
     let mut out = Vec::new();
-    let o = d.execute(cdb, &mut out);
+    let o = d.execute(cdb, &[], &mut out);
     (o, out)
 }
 
@@ -43,10 +49,22 @@ const TUR: [u8; 6] = [0; 6];
 fn empty_tray_reports_no_medium_everywhere_it_should() {
     let mut d = drive(None);
     assert_eq!(sense(&mut d, &TUR), (2, 0x3a, 0x01));
-    assert_eq!(sense(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), (2, 0x3a, 0x01));
-    assert_eq!(sense(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0]), (2, 0x3a, 0x01));
-    assert_eq!(sense(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0]), (2, 0x3a, 0x01));
-    assert_eq!(sense(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]), (2, 0x3a, 0x01));
+    assert_eq!(
+        sense(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (2, 0x3a, 0x01)
+    );
+    assert_eq!(
+        sense(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+        (2, 0x3a, 0x01)
+    );
+    assert_eq!(
+        sense(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0]),
+        (2, 0x3a, 0x01)
+    );
+    assert_eq!(
+        sense(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]),
+        (2, 0x3a, 0x01)
+    );
     // Commands about the drive itself work without a disc.
     ok(&mut d, &[0x12, 0, 0, 0, 36, 0]);
     ok(&mut d, &[0x1a, 0, 0x2a, 0, 0x80, 0]);
@@ -60,8 +78,14 @@ fn empty_tray_reports_no_medium_everywhere_it_should() {
 fn dvd_rom_basics() {
     let mut d = rom();
     ok(&mut d, &TUR);
-    assert_eq!(ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), [0, 0, 0x09, 0x18, 0, 0, 8, 0]);
-    let cap16 = ok(&mut d, &[0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0]);
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        [0, 0, 0x09, 0x18, 0, 0, 8, 0]
+    );
+    let cap16 = ok(
+        &mut d,
+        &[0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0],
+    );
     assert_eq!(cap16.len(), 32);
     assert_eq!(&cap16[..12], &[0, 0, 0, 0, 0, 0, 0x09, 0x18, 0, 0, 8, 0]);
     let rs = ok(&mut d, &[0x03, 0, 0, 0, 18, 0]);
@@ -73,23 +97,42 @@ fn reads_are_range_checked() {
     let mut d = rom();
     assert_eq!(
         run(&mut d, &[0x28, 0, 0, 0, 0x09, 0x18, 0, 0, 1, 0]).0,
-        Outcome::ReadBlocks { lba: BLOCKS as u64 - 1, blocks: 1 }
+        Outcome::ReadBlocks {
+            lba: BLOCKS as u64 - 1,
+            blocks: 1
+        }
     );
-    assert_eq!(sense(&mut d, &[0x28, 0, 0, 0, 0x09, 0x18, 0, 0, 2, 0]), (5, 0x21, 0));
-    assert_eq!(sense(&mut d, &[0x28, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 1, 0]), (5, 0x21, 0));
+    assert_eq!(
+        sense(&mut d, &[0x28, 0, 0, 0, 0x09, 0x18, 0, 0, 2, 0]),
+        (5, 0x21, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &[0x28, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 1, 0]),
+        (5, 0x21, 0)
+    );
     assert_eq!(
         run(&mut d, &[0xa8, 0, 0, 0, 0, 16, 0, 0, 0, 4, 0, 0]).0,
         Outcome::ReadBlocks { lba: 16, blocks: 4 }
     );
-    assert_eq!(sense(&mut d, &[0xa8, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0]), (5, 0x21, 0));
-    assert_eq!(run(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0]).0, Outcome::Good);
+    assert_eq!(
+        sense(&mut d, &[0xa8, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0]),
+        (5, 0x21, 0)
+    );
+    assert_eq!(
+        run(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0]).0,
+        Outcome::Good
+    );
 }
 
 #[test]
 fn unknown_and_vendor_opcodes_are_invalid() {
     let mut d = rom();
     for op in [0x85u8, 0xd8, 0x59, 0xff, 0x02] {
-        assert_eq!(sense(&mut d, &[op, 0, 0, 0, 0, 0, 0, 0, 0, 0]), (5, 0x20, 0), "{op:#x}");
+        assert_eq!(
+            sense(&mut d, &[op, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (5, 0x20, 0),
+            "{op:#x}"
+        );
     }
     assert_eq!(sense(&mut d, &[]), (5, 0x20, 0));
 }
@@ -98,11 +141,14 @@ fn unknown_and_vendor_opcodes_are_invalid() {
 fn get_configuration_header_profiles_and_rt() {
     let mut d = rom();
     let all = ok(&mut d, &[0x46, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
-    assert_eq!(u32::from_be_bytes(all[0..4].try_into().unwrap()) as usize, all.len() - 4);
+    assert_eq!(
+        u32::from_be_bytes(all[0..4].try_into().unwrap()) as usize,
+        all.len() - 4
+    );
     assert_eq!(&all[6..8], &[0x00, 0x10], "current profile DVD-ROM");
     // Profile list first: code 0, persistent+current, one profile marked current.
-    assert_eq!(&all[8..12], &[0, 0, 0x03, 4]);
-    assert_eq!(&all[12..16], &[0x00, 0x10, 0x01, 0x00]);
+    assert_eq!(&all[8..12], &[0, 0, 0x03, 12]);
+    assert_eq!(&all[12..24], &[0, 0x2b, 0, 0, 0, 0x1b, 0, 0, 0, 0x10, 1, 0]);
     // Walk the descriptors: ascending codes, lengths multiple of 4.
     let mut codes = Vec::new();
     let mut at = 8;
@@ -115,8 +161,14 @@ fn get_configuration_header_profiles_and_rt() {
     }
     assert_eq!(at, all.len());
     assert!(codes.windows(2).all(|w| w[0].0 < w[1].0));
-    assert!(codes.contains(&(0x0010, true)), "random readable current with a disc");
-    assert!(codes.contains(&(0x001f, true)), "DVD read current with a DVD");
+    assert!(
+        codes.contains(&(0x0010, true)),
+        "random readable current with a disc"
+    );
+    assert!(
+        codes.contains(&(0x001f, true)),
+        "DVD read current with a DVD"
+    );
 
     // RT=2 returns only the named feature; allocation length cuts the reply.
     let one = ok(&mut d, &[0x46, 2, 0, 0x1f, 0, 0, 0, 0, 0xff, 0]);
@@ -130,7 +182,10 @@ fn get_configuration_header_profiles_and_rt() {
     assert_ne!(&mrw[8..10], &[0x00, 0x28]);
     let rw = ok(&mut d, &[0x46, 0, 0, 0x20, 0, 0, 0, 0, 24, 0]);
     assert_ne!(&rw[8..10], &[0x00, 0x20]);
-    assert_eq!(sense(&mut d, &[0x46, 3, 0, 0, 0, 0, 0, 0, 8, 0]), (5, 0x24, 0));
+    assert_eq!(
+        sense(&mut d, &[0x46, 3, 0, 0, 0, 0, 0, 0, 8, 0]),
+        (5, 0x24, 0)
+    );
 }
 
 #[test]
@@ -140,11 +195,17 @@ fn feature_currency_follows_the_medium() {
     let mut at = 8;
     while at < current.len() {
         let code = u16::from_be_bytes([current[at], current[at + 1]]);
-        assert!(![0x0010, 0x001f].contains(&code), "{code:#x} current without a disc");
+        assert!(
+            ![0x0010, 0x001f].contains(&code),
+            "{code:#x} current without a disc"
+        );
         at += 4 + current[at + 3] as usize;
     }
     // Profile list still lists DVD-ROM, but not as current.
-    assert_eq!(&current[12..16], &[0x00, 0x10, 0x00, 0x00]);
+    assert_eq!(
+        &current[12..24],
+        &[0, 0x2b, 0, 0, 0, 0x1b, 0, 0, 0, 0x10, 0, 0]
+    );
 }
 
 #[test]
@@ -161,20 +222,32 @@ fn read_toc_formats() {
     assert_eq!(&toc[8..12], &[0, 0, 2, 0]);
     assert_eq!(&toc[16..20], &[0, 0, 33, 4]);
     // Only the lead-out for track AAh; track 2 does not exist.
-    assert_eq!(ok(&mut d, &[0x43, 2, 0, 0, 0, 0, 0xaa, 0, 0x0c, 0]).len(), 12);
-    assert_eq!(sense(&mut d, &[0x43, 0, 0, 0, 0, 0, 2, 0, 0x0c, 0]), (5, 0x24, 0));
+    assert_eq!(
+        ok(&mut d, &[0x43, 2, 0, 0, 0, 0, 0xaa, 0, 0x0c, 0]).len(),
+        12
+    );
+    assert_eq!(
+        sense(&mut d, &[0x43, 0, 0, 0, 0, 0, 2, 0, 0x0c, 0]),
+        (5, 0x24, 0)
+    );
     // Session info, through the format field and through the legacy control-byte bits.
     let want = [0, 10, 1, 1, 0, 0x14, 1, 0, 0, 0, 0, 0];
     assert_eq!(ok(&mut d, &[0x43, 0, 1, 0, 0, 0, 0, 0, 0x0c, 0]), want);
     assert_eq!(ok(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0x40]), want);
     // Header only (allocation 4); full TOC has A0, A1, A2 and track 1.
-    assert_eq!(ok(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 4, 0]), [0, 18, 1, 1]);
+    assert_eq!(
+        ok(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 4, 0]),
+        [0, 18, 1, 1]
+    );
     let full = ok(&mut d, &[0x43, 2, 2, 0, 0, 0, 0, 0, 0xff, 0]);
     assert_eq!(full.len(), 4 + 4 * 11);
     assert_eq!(&full[4..8], &[1, 0x14, 0, 0xa0]);
     assert_eq!(full[4 + 2 * 11 + 3], 0xa2);
     assert_eq!(&full[4 + 2 * 11 + 8..4 + 3 * 11], &[0, 33, 4]);
-    assert_eq!(sense(&mut d, &[0x43, 0, 5, 0, 0, 0, 0, 0, 0xff, 0]), (5, 0x24, 0));
+    assert_eq!(
+        sense(&mut d, &[0x43, 0, 5, 0, 0, 0, 0, 0, 0xff, 0]),
+        (5, 0x24, 0)
+    );
 }
 
 #[test]
@@ -184,7 +257,10 @@ fn disc_and_track_information_of_a_dvd_rom() {
     assert_eq!(di.len(), 34);
     assert_eq!(&di[..7], &[0, 32, 0x0e, 1, 1, 1, 1]);
     assert_eq!(ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 2, 0]), [0, 32]);
-    assert_eq!(sense(&mut d, &[0x51, 1, 0, 0, 0, 0, 0, 0, 34, 0]), (5, 0x24, 0));
+    assert_eq!(
+        sense(&mut d, &[0x51, 1, 0, 0, 0, 0, 0, 0, 34, 0]),
+        (5, 0x24, 0)
+    );
 
     let ti = ok(&mut d, &[0x52, 1, 0, 0, 0, 1, 0, 0, 48, 0]);
     assert_eq!(ti.len(), 48);
@@ -195,9 +271,18 @@ fn disc_and_track_information_of_a_dvd_rom() {
     // By LBA, by session; a missing track and an LBA beyond the disc.
     assert_eq!(ok(&mut d, &[0x52, 0, 0, 0, 0x01, 0, 0, 0, 48, 0])[2], 1);
     assert_eq!(ok(&mut d, &[0x52, 2, 0, 0, 0, 1, 0, 0, 48, 0])[2], 1);
-    assert_eq!(sense(&mut d, &[0x52, 1, 0, 0, 0, 2, 0, 0, 48, 0]), (5, 0x24, 0));
-    assert_eq!(sense(&mut d, &[0x52, 1, 0, 0, 0, 0xff, 0, 0, 48, 0]), (5, 0x24, 0));
-    assert_eq!(sense(&mut d, &[0x52, 0, 0, 0, 0x10, 0, 0, 0, 48, 0]), (5, 0x21, 0));
+    assert_eq!(
+        sense(&mut d, &[0x52, 1, 0, 0, 0, 2, 0, 0, 48, 0]),
+        (5, 0x24, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &[0x52, 1, 0, 0, 0, 0xff, 0, 0, 48, 0]),
+        (5, 0x24, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &[0x52, 0, 0, 0, 0x10, 0, 0, 0, 48, 0]),
+        (5, 0x21, 0)
+    );
 }
 
 #[test]
@@ -214,13 +299,18 @@ fn mode_sense_capabilities_page() {
     assert_eq!(page[6] & 0xe9, 0x29, "tray, eject, lock");
     let ms10 = ok(&mut d, &[0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 0xff, 0]);
     assert_eq!(&ms10[8..], page);
-    assert_eq!(u16::from_be_bytes([ms10[0], ms10[1]]) as usize, ms10.len() - 2);
+    assert_eq!(
+        u16::from_be_bytes([ms10[0], ms10[1]]) as usize,
+        ms10.len() - 2
+    );
     // Pages the drive has not got, and saved values.
-    assert_eq!(sense(&mut d, &[0x1a, 0, 0x05, 0, 0x80, 0]), (5, 0x24, 0));
+    assert_eq!(sense(&mut d, &[0x1a, 0, 0x1d, 0, 0x80, 0]), (5, 0x24, 0));
     assert_eq!(sense(&mut d, &[0x1a, 0, 0x01, 0, 0x80, 0]), (5, 0x24, 0));
     assert_eq!(sense(&mut d, &[0x1a, 0, 0xea, 0, 0x80, 0]), (5, 0x39, 0));
-    // All pages, and the lock state reflected after PREVENT.
-    assert_eq!(ok(&mut d, &[0x1a, 0, 0x3f, 0, 0xff, 0]), ms6);
+    // All pages (05h then 2Ah), and the lock state reflected after PREVENT.
+    let all = ok(&mut d, &[0x1a, 0, 0x3f, 0, 0xff, 0]);
+    assert_eq!(&all[4..6], &[0x05, 0x32]);
+    assert_eq!(&all[4 + 52..], page);
     ok(&mut d, &[0x1e, 0, 0, 0, 1, 0]);
     assert_eq!(ok(&mut d, &[0x1a, 0, 0x2a, 0, 0x80, 0])[4 + 6] & 0x02, 0x02);
 }
@@ -232,8 +322,14 @@ fn events_tray_and_unit_attention() {
     // A steady disc: media class, no event, present.
     assert_eq!(ok(&mut d, &gesn), [0, 6, 4, 0x16, 0, 0x02, 0, 0]);
     // Asynchronous GESN is refused; an unsupported class gets NEA.
-    assert_eq!(sense(&mut d, &[0x4a, 0, 0, 0, 0x10, 0, 0, 0, 8, 0]), (5, 0x24, 0));
-    assert_eq!(ok(&mut d, &[0x4a, 1, 0, 0, 0x40, 0, 0, 0, 8, 0]), [0, 2, 0x80, 0x16]);
+    assert_eq!(
+        sense(&mut d, &[0x4a, 0, 0, 0, 0x10, 0, 0, 0, 8, 0]),
+        (5, 0x24, 0)
+    );
+    assert_eq!(
+        ok(&mut d, &[0x4a, 1, 0, 0, 0x40, 0, 0, 0, 8, 0]),
+        [0, 2, 0x80, 0x16]
+    );
     assert_eq!(ok(&mut d, &[0x4a, 1, 0, 0, 0x02, 0, 0, 0, 8, 0])[2], 1);
 
     // Locked: eject refused with 05/53/02.
@@ -244,7 +340,10 @@ fn events_tray_and_unit_attention() {
     ok(&mut d, &[0x1b, 0, 0, 0, 0x02, 0]);
     assert_eq!(ok(&mut d, &gesn), [0, 6, 4, 0x16, 3, 0x01, 0, 0]);
     assert_eq!(sense(&mut d, &TUR), (2, 0x3a, 0x02));
-    assert_eq!(ok(&mut d, &[0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0])[1], 0x10);
+    assert_eq!(
+        ok(&mut d, &[0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0])[1],
+        0x10
+    );
     // Load: the same disc is back, with a new-media event and one unit attention.
     ok(&mut d, &[0x1b, 0, 0, 0, 0x03, 0]);
     assert_eq!(ok(&mut d, &gesn), [0, 6, 4, 0x16, 2, 0x02, 0, 0]);
@@ -259,7 +358,10 @@ fn unit_attention_is_reported_once_and_skips_inquiry() {
     d.change_medium(Some(Medium::dvd_rom(100)));
     ok(&mut d, &[0x12, 0, 0, 0, 36, 0]);
     ok(&mut d, &[0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0]);
-    assert_eq!(sense(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), (6, 0x28, 0));
+    assert_eq!(
+        sense(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (6, 0x28, 0)
+    );
     ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     // REQUEST SENSE returns a pending UA and clears it.
     d.change_medium(None);
@@ -277,12 +379,377 @@ fn read_dvd_structure_formats() {
     assert_eq!(pfi[4], 0x01, "DVD-ROM book");
     assert_eq!(&pfi[8..12], &[0, 3, 0, 0]);
     assert_eq!(&pfi[12..16], &(0x30000 + BLOCKS - 1).to_be_bytes());
-    assert_eq!(ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0x01, 0, 8, 0, 0]), [0, 6, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0x01, 0, 8, 0, 0]),
+        [0, 6, 0, 0, 0, 0, 0, 0]
+    );
     let list = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0xff, 0, 0xff, 0, 0]);
     assert_eq!(list.len(), 16);
-    assert_eq!(sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 1, 0x00, 8, 4, 0, 0]), (5, 0x24, 0));
-    assert_eq!(sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0xc0, 8, 4, 0, 0]), (5, 0x24, 0));
-    assert_eq!(sense(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0x00, 8, 4, 0, 0]), (5, 0x24, 0));
+    assert_eq!(
+        sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 1, 0x00, 8, 4, 0, 0]),
+        (5, 0x24, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0xc0, 8, 4, 0, 0]),
+        (5, 0x24, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0x00, 8, 4, 0, 0]),
+        (5, 0x24, 0)
+    );
     let mut empty = drive(None);
-    assert_eq!(sense(&mut empty, &[0xad, 0, 0, 0, 0, 0, 0, 0, 8, 4, 0, 0]), (2, 0x3a, 1));
+    assert_eq!(
+        sense(&mut empty, &[0xad, 0, 0, 0, 0, 0, 0, 0, 8, 4, 0, 0]),
+        (2, 0x3a, 1)
+    );
+}
+
+// ---------------------------------------------------------------- DVD+R
+
+fn blank_plus_r(capacity: u32) -> Drive {
+    drive(Some(Medium::blank(MediumKind::DvdPlusR, capacity)))
+}
+
+fn write10(lba: u32, blocks: u16) -> [u8; 10] {
+    let l = lba.to_be_bytes();
+    let b = blocks.to_be_bytes();
+    [0x2a, 0, l[0], l[1], l[2], l[3], 0, b[0], b[1], 0]
+}
+
+/// WRITE as the device layer does it: validate, "do the I/O", report it back.
+fn write_ok(d: &mut Drive, lba: u32, blocks: u16) {
+    let (o, _) = run(d, &write10(lba, blocks));
+    assert_eq!(
+        o,
+        Outcome::WriteBlocks {
+            lba: lba as u64,
+            blocks: blocks as u32
+        }
+    );
+    d.written(lba as u64, blocks as u32);
+}
+
+fn track_info(d: &mut Drive, track: u8) -> Vec<u8> {
+    ok(d, &[0x52, 1, 0, 0, 0, track, 0, 0, 48, 0])
+}
+
+fn be32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+fn close(d: &mut Drive, function: u8, track: u8) -> Outcome {
+    run(d, &[0x5b, 0, function, 0, 0, track, 0, 0, 0, 0]).0
+}
+
+#[test]
+fn blank_dvd_plus_r_reports_itself_truthfully() {
+    let mut d = blank_plus_r(DVD_PLUS_R_BLOCKS);
+    ok(&mut d, &TUR);
+    let cfg = ok(&mut d, &[0x46, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    assert_eq!(&cfg[6..8], &[0x00, 0x1b]);
+    let current = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    let codes = feature_codes(&current);
+    assert!(codes.contains(&0x002b) && codes.contains(&0x001f) && codes.contains(&0x0107));
+    assert!(!codes.contains(&0x0010), "nothing readable on a blank disc");
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(
+        &di[2..7],
+        &[0x00, 1, 1, 1, 1],
+        "empty disc, empty session, track 1"
+    );
+    assert_eq!(be32_at(&di, 20), DVD_PLUS_R_BLOCKS);
+    let ti = track_info(&mut d, 1);
+    assert_eq!(ti[6] & 0x40, 0x40, "blank track");
+    assert_eq!(ti[7] & 0x01, 0x01, "NWA valid");
+    assert_eq!((be32_at(&ti, 12), be32_at(&ti, 16)), (0, DVD_PLUS_R_BLOCKS));
+    assert_eq!(
+        track_info(&mut d, 0xff),
+        ti,
+        "track FFh is the invisible track"
+    );
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        [0, 0, 0, 0, 0, 0, 8, 0]
+    );
+    assert_eq!(
+        sense(&mut d, &[0x43, 0, 0, 0, 0, 0, 1, 0, 12, 0]),
+        (5, 0x24, 0),
+        "no TOC"
+    );
+    assert_eq!(
+        sense(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+        (5, 0x21, 0)
+    );
+    let pfi = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x04, 0, 0]);
+    assert_eq!(pfi[4], 0xa1, "DVD+R book type");
+    assert_eq!(be32_at(&pfi, 12), 0x30000 + DVD_PLUS_R_BLOCKS - 1);
+}
+
+fn feature_codes(cfg: &[u8]) -> Vec<u16> {
+    let mut codes = Vec::new();
+    let mut at = 8;
+    while at < cfg.len() {
+        codes.push(u16::from_be_bytes([cfg[at], cfg[at + 1]]));
+        at += 4 + cfg[at + 3] as usize;
+    }
+    codes
+}
+
+#[test]
+fn sequential_writes_follow_the_next_writable_address() {
+    let mut d = blank_plus_r(1000);
+    assert_eq!(
+        sense(&mut d, &write10(16, 16)),
+        (5, 0x21, 2),
+        "not at the NWA"
+    );
+    write_ok(&mut d, 0, 16);
+    write_ok(&mut d, 16, 16);
+    // Written blocks read back at once; the NWA moved on.
+    assert_eq!(
+        run(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 32, 0]).0,
+        Outcome::ReadBlocks { lba: 0, blocks: 32 }
+    );
+    assert_eq!(
+        sense(&mut d, &[0x28, 0, 0, 0, 0, 31, 0, 0, 2, 0]),
+        (5, 0x21, 0)
+    );
+    let ti = track_info(&mut d, 1);
+    assert_eq!((be32_at(&ti, 12), be32_at(&ti, 16)), (32, 968));
+    assert_eq!(be32_at(&ti, 28), 31, "last recorded address");
+    assert_eq!(
+        sense(&mut d, &write10(0, 16)),
+        (5, 0x21, 2),
+        "no rewriting on a +R"
+    );
+    assert_eq!(
+        sense(&mut d, &write10(32, 969)),
+        (5, 0x21, 0),
+        "past the end of the disc"
+    );
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        [0, 0, 0, 31]
+    );
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(di[2], 0x05, "incomplete disc, incomplete session");
+    // Writes ask for nothing durable; SYNCHRONIZE CACHE does.
+    assert!(!d.take_persist_request());
+    ok(&mut d, &[0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(d.take_persist_request());
+}
+
+#[test]
+fn close_track_and_session_then_append_a_session() {
+    let mut d = blank_plus_r(10_000);
+    write_ok(&mut d, 0, 100);
+    assert_eq!(close(&mut d, 1, 1), Outcome::Good);
+    assert!(d.take_persist_request());
+    // Track 1 closed; the invisible track 2 starts on the next ECC block.
+    let t2 = track_info(&mut d, 2);
+    assert_eq!((be32_at(&t2, 8), be32_at(&t2, 12)), (112, 112));
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    // The host is told to look again, once.
+    assert_eq!(sense(&mut d, &TUR), (6, 0x28, 0));
+    assert_eq!(ok(&mut d, &[0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0])[4], 2);
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(
+        &di[2..7],
+        &[0x01, 1, 2, 2, 2],
+        "appendable, empty session 2 with track 2"
+    );
+    let toc = ok(&mut d, &[0x43, 0, 0, 0, 0, 0, 1, 0, 0xff, 0]);
+    assert_eq!(&toc[2..4], &[1, 1]);
+    assert_eq!(be32_at(&toc, 16), 100, "lead-out after track 1");
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        [0, 0, 0, 99]
+    );
+    // Second session (growisofs -M): write at the NWA, close track and session.
+    write_ok(&mut d, 112, 48);
+    close(&mut d, 1, 2);
+    close(&mut d, 2, 0);
+    let _ = run(&mut d, &TUR);
+    let si = ok(&mut d, &[0x43, 0, 1, 0, 0, 0, 0, 0, 12, 0]);
+    assert_eq!(&si[2..4], &[1, 2], "two sessions");
+    assert_eq!(
+        (si[6], be32_at(&si, 8)),
+        (2, 112),
+        "last session starts with track 2 at 112"
+    );
+    let full = ok(&mut d, &[0x43, 2, 2, 0, 0, 0, 0, 0, 0xff, 0]);
+    assert_eq!(full.len(), 4 + 8 * 11);
+    // Finalize: the disc becomes a DVD-ROM.
+    assert_eq!(close(&mut d, 6, 0), Outcome::Good);
+    assert_eq!(sense(&mut d, &TUR), (6, 0x28, 0));
+    assert_eq!(d.current_profile(), 0x10);
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(&di[2..7], &[0x0e, 1, 2, 2, 2]);
+    assert_eq!(sense(&mut d, &write10(160, 16)), (5, 0x30, 5));
+    assert_eq!(
+        close(&mut d, 2, 0),
+        Outcome::Good,
+        "closing a complete disc is harmless"
+    );
+    let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    assert!(!feature_codes(&cfg).contains(&0x002b));
+}
+
+#[test]
+fn reserve_track_and_disc_at_once() {
+    let mut d = blank_plus_r(10_000);
+    ok(&mut d, &[0x53, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0]); // 1000 blocks -> 1008
+    let t1 = track_info(&mut d, 1);
+    assert_eq!(be32_at(&t1, 24), 1008);
+    let t2 = track_info(&mut d, 2);
+    assert_eq!(be32_at(&t2, 8), 1008);
+    assert_eq!(
+        sense(&mut d, &[0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (5, 0x24, 0),
+        "size 0"
+    );
+    assert_eq!(
+        sense(&mut d, &[0x53, 0, 0, 0, 0, 0, 0, 0x27, 0x10, 0]),
+        (5, 0x21, 0),
+        "too big"
+    );
+    write_ok(&mut d, 0, 1000);
+    assert_eq!(
+        sense(&mut d, &write10(1000, 16)),
+        (5, 0x21, 0),
+        "past the reservation"
+    );
+    // wodim: SYNCHRONIZE CACHE, CLOSE SESSION. A single reserved track: the disc is complete.
+    ok(&mut d, &[0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    assert_eq!(d.current_profile(), 0x10);
+    let _ = run(&mut d, &TUR);
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        1007u32.to_be_bytes()
+    );
+}
+
+#[test]
+fn close_errors() {
+    let mut d = blank_plus_r(1000);
+    assert_eq!(
+        close(&mut d, 1, 1),
+        Outcome::Check(Sense::COMMAND_SEQUENCE_ERROR),
+        "empty track"
+    );
+    assert_eq!(
+        close(&mut d, 1, 9),
+        Outcome::Check(Sense::INVALID_FIELD_IN_CDB)
+    );
+    assert_eq!(
+        close(&mut d, 0, 0),
+        Outcome::Check(Sense::INVALID_FIELD_IN_CDB)
+    );
+    assert_eq!(
+        close(&mut d, 6, 0),
+        Outcome::Check(Sense::COMMAND_SEQUENCE_ERROR),
+        "blank"
+    );
+    let mut rom = rom();
+    assert_eq!(
+        close(&mut rom, 2, 0),
+        Outcome::Check(Sense::CANNOT_WRITE_INCOMPATIBLE_FORMAT)
+    );
+    assert_eq!(sense(&mut rom, &write10(0, 1)), (5, 0x30, 5));
+}
+
+#[test]
+fn write_parameters_page_survives_mode_select() {
+    let mut d = blank_plus_r(1000);
+    let ms = ok(&mut d, &[0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0]);
+    assert_eq!(&ms[8..10], &[0x05, 0x32]);
+    // growisofs: take the page, set multisession bits, send it back.
+    let mut param = ms.clone();
+    param[0] = 0;
+    param[1] = 0;
+    param[8 + 3] |= 0xc0;
+    let mut out = Vec::new();
+    assert_eq!(
+        d.execute(
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, param.len() as u8, 0],
+            &param,
+            &mut out
+        ),
+        Outcome::Good
+    );
+    let again = ok(&mut d, &[0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0]);
+    assert_eq!(again[8 + 3] & 0xc0, 0xc0);
+    // A page we do not have, a bad write type, a list cut short.
+    let bad_page = [0, 0, 0, 0, 0, 0, 0, 0, 0x2a, 2, 0, 0];
+    assert_eq!(
+        d.execute(&[0x55, 0x10, 0, 0, 0, 0, 0, 0, 12, 0], &bad_page, &mut out),
+        Outcome::Check(Sense::INVALID_FIELD_IN_PARAMETER_LIST)
+    );
+    let mut bad_type = param.clone();
+    bad_type[8 + 2] = 0x0f;
+    assert_eq!(
+        d.execute(
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, bad_type.len() as u8, 0],
+            &bad_type,
+            &mut out
+        ),
+        Outcome::Check(Sense::INVALID_FIELD_IN_PARAMETER_LIST)
+    );
+    assert_eq!(
+        d.execute(
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, 20, 0],
+            &param[..20],
+            &mut out
+        ),
+        Outcome::Check(Sense::PARAMETER_LIST_LENGTH_ERROR)
+    );
+    // MODE SELECT(6) with a 4-byte header.
+    let mut six = vec![0, 0, 0, 0];
+    six.extend_from_slice(&param[8..]);
+    assert_eq!(
+        d.execute(&[0x15, 0x10, 0, 0, six.len() as u8, 0], &six, &mut out),
+        Outcome::Good
+    );
+}
+
+#[test]
+fn performance_and_buffer() {
+    let mut d = blank_plus_r(DVD_PLUS_R_BLOCKS);
+    let ws = ok(&mut d, &[0xac, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0]);
+    assert_eq!(ws.len(), 8 + 16);
+    assert_eq!(be32_at(&ws, 0), 20);
+    assert_eq!(be32_at(&ws, 8 + 12), performance::WRITE_KBPS);
+    let perf = ok(&mut d, &[0xac, 0x14, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+    assert_eq!(perf[4], 0x02, "write performance");
+    assert_eq!(
+        sense(&mut d, &[0xac, 0x00, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]),
+        (5, 0x24, 0),
+        "tolerance must be 10b"
+    );
+    assert_eq!(
+        sense(&mut d, &[0xac, 0, 0, 0, 0, 0, 0, 0, 0, 1, 9, 0]),
+        (5, 0x24, 0)
+    );
+    let rb = ok(&mut d, &[0x5c, 0, 0, 0, 0, 0, 0, 0, 12, 0]);
+    assert_eq!(be32_at(&rb, 4), be32_at(&rb, 8), "buffer is empty");
+    ok(&mut d, &[0xbb, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0]);
+    let mut out = Vec::new();
+    let desc = [0u8; 28];
+    assert_eq!(
+        d.execute(&[0xb6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28, 0], &desc, &mut out),
+        Outcome::Good
+    );
+}
+
+#[test]
+fn dual_layer_blank() {
+    let mut d = drive(Some(Medium::blank(
+        MediumKind::DvdPlusRDualLayer,
+        medium::DVD_PLUS_R_DL_BLOCKS,
+    )));
+    assert_eq!(d.current_profile(), 0x2b);
+    let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    assert!(feature_codes(&cfg).contains(&0x003b));
+    assert!(!feature_codes(&cfg).contains(&0x002b));
 }

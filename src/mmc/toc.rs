@@ -15,7 +15,11 @@ pub fn msf(lba: u32) -> [u8; 3] {
     if frames >= 256 * 60 * 75 {
         return [0xff, 59, 74];
     }
-    [(frames / (60 * 75)) as u8, (frames / 75 % 60) as u8, (frames % 75) as u8]
+    [
+        (frames / (60 * 75)) as u8,
+        (frames / 75 % 60) as u8,
+        (frames % 75) as u8,
+    ]
 }
 
 fn put_address(out: &mut Vec<u8>, lba: u32, use_msf: bool) {
@@ -37,8 +41,8 @@ pub fn read_toc(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     }
     let track = byte(cdb, 6);
     let alloc = usize::from(be16(cdb, 7));
-    if m.tracks.is_empty() {
-        // A blank disc has no table of contents.
+    if m.toc_tracks().next().is_none() {
+        // A disc with no closed track (blank, or still being written) has no table of contents.
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
     match format {
@@ -53,39 +57,55 @@ pub fn read_toc(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     Ok(Outcome::Good)
 }
 
+/// End of the last closed track: where the lead-out of the table of contents goes.
+fn lead_out(m: &Medium) -> u32 {
+    m.toc_tracks().map(|t| t.end()).max().unwrap_or(0)
+}
+
 fn toc(m: &Medium, track: u8, use_msf: bool, out: &mut Vec<u8>) -> Result<(), Sense> {
-    if track > m.last_track() && track != LEAD_OUT {
+    let first = m.toc_tracks().next().map_or(1, |t| t.number);
+    let last = m.toc_tracks().last().map_or(1, |t| t.number);
+    if track > last && track != LEAD_OUT {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
     out.put_u16(0);
-    out.put_u8(m.first_track());
-    out.put_u8(m.last_track());
-    for t in m.tracks.iter().filter(|t| t.number >= track.max(1) && track != LEAD_OUT) {
+    out.put_u8(first);
+    out.put_u8(last);
+    for t in m
+        .toc_tracks()
+        .filter(|t| t.number >= track.max(1) && track != LEAD_OUT)
+    {
         out.extend_from_slice(&[0, ADR_CONTROL_DATA, t.number, 0]);
         put_address(out, t.start, use_msf);
     }
     out.extend_from_slice(&[0, ADR_CONTROL_DATA, LEAD_OUT, 0]);
-    put_address(out, m.blocks, use_msf);
+    put_address(out, lead_out(m), use_msf);
     Ok(())
 }
 
 fn session_info(m: &Medium, use_msf: bool, out: &mut Vec<u8>) {
-    let first_of_last = m.last_session_tracks().next().copied().unwrap_or(m.tracks[0]);
+    let sessions = m.closed_sessions().max(1);
+    let first_of_last = m.last_closed_session_tracks().find(|t| t.closed);
+    let (number, start) = first_of_last.map_or((1, 0), |t| (t.number, t.start));
     out.put_u16(0);
     out.put_u8(1);
-    out.put_u8(m.sessions());
-    out.extend_from_slice(&[0, ADR_CONTROL_DATA, first_of_last.number, 0]);
-    put_address(out, first_of_last.start, use_msf);
+    out.put_u8(sessions);
+    out.extend_from_slice(&[0, ADR_CONTROL_DATA, number, 0]);
+    put_address(out, start, use_msf);
 }
 
 fn full_toc(m: &Medium, out: &mut Vec<u8>) {
+    let sessions = m.closed_sessions().max(1);
     out.put_u16(0);
     out.put_u8(1);
-    out.put_u8(m.sessions());
-    for session in 1..=m.sessions() {
-        let tracks: Vec<_> = m.tracks.iter().filter(|t| t.session == session).collect();
-        let (Some(first), Some(last)) = (tracks.first(), tracks.last()) else { continue };
-        let lead_out = if session == m.sessions() { m.blocks } else { last.end() };
+    out.put_u8(sessions);
+    for session in 1..=sessions {
+        let mut tracks = m.toc_tracks().filter(|t| t.session == session);
+        let Some(first) = tracks.next().copied() else {
+            continue;
+        };
+        let last = tracks.last().copied().unwrap_or(first);
+        let lead_out = last.end();
         let mut point = |p: u8, pm: [u8; 3]| {
             out.extend_from_slice(&[session, ADR_CONTROL_DATA, 0, p, 0, 0, 0, 0]);
             out.extend_from_slice(&pm);
@@ -93,7 +113,7 @@ fn full_toc(m: &Medium, out: &mut Vec<u8>) {
         point(0xa0, [first.number, 0x00, 0]);
         point(0xa1, [last.number, 0, 0]);
         point(0xa2, msf(lead_out));
-        for t in &tracks {
+        for t in m.toc_tracks().filter(|t| t.session == session) {
             point(t.number, msf(t.start));
         }
     }

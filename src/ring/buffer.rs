@@ -19,7 +19,12 @@ impl<'a> DataBuffer<'a> {
     /// outlive `'a`.
     pub(crate) unsafe fn new(base: *mut u8, segs: &'a [DataSeg]) -> Self {
         let len = segs.iter().map(|s| s.len).sum();
-        DataBuffer { base, segs, len, _ring: PhantomData }
+        DataBuffer {
+            base,
+            segs,
+            len,
+            _ring: PhantomData,
+        }
     }
 
     /// Total bytes in the buffer (the fabric's transfer length).
@@ -86,7 +91,10 @@ impl<'a> DataBuffer<'a> {
     /// Append the pieces of `start..start + len` to `iov` for `preadv`/`pwritev`.
     pub fn io_vectors(&self, start: usize, len: usize, iov: &mut Vec<libc::iovec>) {
         self.for_each_chunk(start, len, |p, n| {
-            iov.push(libc::iovec { iov_base: p.cast(), iov_len: n });
+            iov.push(libc::iovec {
+                iov_base: p.cast(),
+                iov_len: n,
+            });
         });
     }
 }

@@ -62,7 +62,11 @@ pub struct Geometry {
 impl Default for Geometry {
     fn default() -> Self {
         // Small enough to wrap quickly in tests; the kernel's default ring is 8 MiB - 128.
-        Geometry { cmdr_size: 64 * 1024 - 128, data_size: 4 << 20, block_size: 4096 }
+        Geometry {
+            cmdr_size: 64 * 1024 - 128,
+            data_size: 4 << 20,
+            block_size: 4096,
+        }
     }
 }
 
@@ -178,12 +182,24 @@ impl FakeKernel {
 
     /// Queue a command whose Data-In buffer is `len` bytes.
     pub fn queue_read(&mut self, cdb: &[u8], len: usize) -> Result<Queued, FakeError> {
-        self.queue_with(cdb, &QueueOptions { data_in_len: len, ..Default::default() })
+        self.queue_with(
+            cdb,
+            &QueueOptions {
+                data_in_len: len,
+                ..Default::default()
+            },
+        )
     }
 
     /// Queue a command carrying `data` as Data-Out.
     pub fn queue_write(&mut self, cdb: &[u8], data: &[u8]) -> Result<Queued, FakeError> {
-        self.queue_with(cdb, &QueueOptions { data_out: data, ..Default::default() })
+        self.queue_with(
+            cdb,
+            &QueueOptions {
+                data_out: data,
+                ..Default::default()
+            },
+        )
     }
 
     pub fn queue_with(&mut self, cdb: &[u8], o: &QueueOptions<'_>) -> Result<Queued, FakeError> {
@@ -192,7 +208,9 @@ impl FakeKernel {
         if nblocks > self.free_blocks.len() {
             return Err(FakeError::DataAreaFull);
         }
-        let blocks: Vec<usize> = (0..nblocks).map(|_| self.free_blocks.pop().unwrap()).collect();
+        let blocks: Vec<usize> = (0..nblocks)
+            .map(|_| self.free_blocks.pop().unwrap())
+            .collect();
         // Consecutive blocks make one iovec, as `new_block_to_iov` does; `max_iov_len` splits.
         let max_iov = o.max_iov_len.unwrap_or(usize::MAX);
         let mut segs: Vec<(usize, usize)> = Vec::new();
@@ -234,9 +252,19 @@ impl FakeKernel {
             self.poke(s, &o.data_out[done..done + n]);
             done += n;
         }
-        self.inflight.insert(id, InFlight { blocks, segs, data_in_len: o.data_in_len });
+        self.inflight.insert(
+            id,
+            InFlight {
+                blocks,
+                segs,
+                data_in_len: o.data_in_len,
+            },
+        );
         self.publish_head();
-        Ok(Queued { cmd_id: id, entry_offset: abs })
+        Ok(Queued {
+            cmd_id: id,
+            entry_offset: abs,
+        })
     }
 
     /// Queue a task management entry naming `ids`.
@@ -273,7 +301,11 @@ impl FakeKernel {
     /// Make room for an entry of `len` bytes (padding to the ring's end first if it would not
     /// fit there) and return its ring offset. The entry is zeroed.
     fn reserve(&mut self, len: usize) -> Result<usize, FakeError> {
-        let pad = if self.head + len > self.cmdr_size() { self.cmdr_size() - self.head } else { 0 };
+        let pad = if self.head + len > self.cmdr_size() {
+            self.cmdr_size() - self.head
+        } else {
+            0
+        };
         if pad + len > self.ring_free() {
             return Err(FakeError::RingFull);
         }
@@ -304,7 +336,8 @@ impl FakeKernel {
     }
 
     fn publish_head(&self) {
-        self.atomic(off::MB_CMD_HEAD).store(self.head as u32, Ordering::Release);
+        self.atomic(off::MB_CMD_HEAD)
+            .store(self.head as u32, Ordering::Release);
     }
 
     /// Process completions up to `cmd_tail`, as the kernel does when the uio fd is written.
@@ -373,7 +406,9 @@ impl FakeKernel {
     pub fn poke(&self, at: usize, bytes: &[u8]) {
         assert!(at + bytes.len() <= self.mem.len());
         // SAFETY: bounds checked above.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.mem.base().add(at), bytes.len()) }
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.mem.base().add(at), bytes.len())
+        }
     }
 
     /// Read raw bytes from the region.

@@ -31,6 +31,9 @@ use crate::scsi::cdb::{command_size, MAX_CDB_LEN};
 pub unsafe trait RingMemory {
     fn base(&self) -> *mut u8;
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Why a region or an entry cannot be used.
@@ -126,8 +129,12 @@ pub struct Response<'a> {
 }
 
 impl Response<'_> {
-    pub const GOOD: Response<'static> =
-        Response { status: 0, sense: &[], read_len: None, unknown_op: false };
+    pub const GOOD: Response<'static> = Response {
+        status: 0,
+        sense: &[],
+        read_len: None,
+        unknown_op: false,
+    };
 }
 
 /// The safe view of one mapped region.
@@ -151,7 +158,9 @@ impl<M: RingMemory> Ring<M> {
     pub fn new(mem: M) -> Result<Self, RingError> {
         let len = mem.len();
         if len < off::MB_SIZE || mem.base() as usize % 8 != 0 {
-            return Err(RingError::BadMailbox(format!("mapping of {len} bytes is too small")));
+            return Err(RingError::BadMailbox(format!(
+                "mapping of {len} bytes is too small"
+            )));
         }
         let mut ring = Ring {
             mem,
@@ -166,7 +175,9 @@ impl<M: RingMemory> Ring<M> {
         };
         let version = ring.read_u16(off::MB_VERSION);
         if version != TCMU_MAILBOX_VERSION {
-            return Err(RingError::BadMailbox(format!("mailbox version {version}, want 2")));
+            return Err(RingError::BadMailbox(format!(
+                "mailbox version {version}, want 2"
+            )));
         }
         let cmdr_off = ring.read_u32(off::MB_CMDR_OFF) as usize;
         let cmdr_size = ring.read_u32(off::MB_CMDR_SIZE) as usize;
@@ -186,7 +197,9 @@ impl<M: RingMemory> Ring<M> {
         ring.data_off = cmdr_off + cmdr_size;
         let tail = ring.tail_index().load(Ordering::Acquire) as usize;
         if tail >= cmdr_size || tail % 8 != 0 {
-            return Err(RingError::BadMailbox(format!("cmd_tail {tail} is not in the ring")));
+            return Err(RingError::BadMailbox(format!(
+                "cmd_tail {tail} is not in the ring"
+            )));
         }
         ring.tail = tail;
         ring.cursor = tail;
@@ -264,7 +277,10 @@ impl<M: RingMemory> Ring<M> {
                         0
                     };
                     self.cursor = (at + len) % self.cmdr_size;
-                    return Some(Ok(Fetched::TaskManagement { tmr_type, cmd_count }));
+                    return Some(Ok(Fetched::TaskManagement {
+                        tmr_type,
+                        cmd_count,
+                    }));
                 }
                 _ => {
                     // Unknown entry type: flag it for the kernel and walk past it.
@@ -282,7 +298,9 @@ impl<M: RingMemory> Ring<M> {
     /// which then carries this command's id. Published by [`Ring::publish`].
     pub fn complete(&mut self, cmd_id: u16, rsp: &Response<'_>) -> Result<(), RingError> {
         if self.outstanding == 0 {
-            return Err(RingError::Broken(format!("completion of {cmd_id} with none outstanding")));
+            return Err(RingError::Broken(format!(
+                "completion of {cmd_id} with none outstanding"
+            )));
         }
         // Entries between tail and cursor were validated when fetched.
         loop {
@@ -316,7 +334,11 @@ impl<M: RingMemory> Ring<M> {
 
     /// The data buffer of a fetched command.
     pub fn buffer<'a>(&'a self, cmd: &'a Command) -> DataBuffer<'a> {
-        let segs = if cmd.malformed.is_some() { &[][..] } else { cmd.data_segs() };
+        let segs = if cmd.malformed.is_some() {
+            &[][..]
+        } else {
+            cmd.data_segs()
+        };
         // SAFETY: every segment was checked against the data area of this mapping when the
         // command was fetched, and the mapping lives as long as `self`.
         unsafe { DataBuffer::new(self.mem.base(), segs) }
@@ -364,9 +386,12 @@ impl<M: RingMemory> Ring<M> {
             let iov_at = abs + off::REQ_IOV + i * off::IOV_SIZE;
             let base = self.read_u64(iov_at);
             let ilen = self.read_u64(iov_at + 8);
-            let ok = usize::try_from(base).ok().zip(usize::try_from(ilen).ok()).filter(
-                |&(b, l)| b >= self.data_off && b.checked_add(l).is_some_and(|e| e <= map_len),
-            );
+            let ok = usize::try_from(base)
+                .ok()
+                .zip(usize::try_from(ilen).ok())
+                .filter(|&(b, l)| {
+                    b >= self.data_off && b.checked_add(l).is_some_and(|e| e <= map_len)
+                });
             match ok {
                 Some((offset, len)) => cmd.segs.push(DataSeg { offset, len }),
                 None => {
@@ -385,7 +410,11 @@ impl<M: RingMemory> Ring<M> {
         }
         let cdb_at = cdb_off as usize;
         let first = self.read_u8(cdb_at);
-        let second = if cdb_at + 8 < abs + len { self.read_u8(cdb_at + 7) } else { 0 };
+        let second = if cdb_at + 8 < abs + len {
+            self.read_u8(cdb_at + 7)
+        } else {
+            0
+        };
         let cdb_len = command_size(first, second).min(MAX_CDB_LEN);
         if cdb_at + cdb_len > abs + len {
             cmd.malformed = Some("CDB runs past its entry");
@@ -443,7 +472,10 @@ impl<M: RingMemory> Ring<M> {
     }
 
     fn check(&self, at: usize, n: usize) {
-        assert!(at + n <= self.mem.len(), "ring access {at}+{n} outside the mapping");
+        assert!(
+            at + n <= self.mem.len(),
+            "ring access {at}+{n} outside the mapping"
+        );
     }
 
     fn read_u8(&self, at: usize) -> u8 {

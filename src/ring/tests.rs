@@ -16,10 +16,16 @@ fn fetch_cmd(r: &mut Ring<fake::FakeMemory>, cmd: &mut Command) {
 fn rejects_bad_mailbox() {
     let k = FakeKernel::new(Geometry::default());
     k.write_u16(0, 1);
-    assert!(matches!(Ring::new(k.memory()), Err(RingError::BadMailbox(_))));
+    assert!(matches!(
+        Ring::new(k.memory()),
+        Err(RingError::BadMailbox(_))
+    ));
     k.write_u16(0, 2);
     k.write_u32(8, u32::MAX - 64);
-    assert!(matches!(Ring::new(k.memory()), Err(RingError::BadMailbox(_))));
+    assert!(matches!(
+        Ring::new(k.memory()),
+        Err(RingError::BadMailbox(_))
+    ));
 }
 
 #[test]
@@ -35,8 +41,16 @@ fn command_round_trip_with_status_and_sense() {
     assert_eq!(cmd.data_len(), 0);
     assert_eq!(r.fetch(&mut cmd), None);
     let sense = [0x70, 0, 2, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x3a, 0];
-    r.complete(cmd.cmd_id, &Response { status: 2, sense: &sense, read_len: None, unknown_op: false })
-        .unwrap();
+    r.complete(
+        cmd.cmd_id,
+        &Response {
+            status: 2,
+            sense: &sense,
+            read_len: None,
+            unknown_op: false,
+        },
+    )
+    .unwrap();
     assert!(r.publish());
     assert!(!r.publish(), "nothing new to publish");
     k.kick();
@@ -53,7 +67,11 @@ fn command_round_trip_with_status_and_sense() {
 fn cdb_length_follows_opcode_group() {
     let (mut k, mut r) = setup();
     let mut cmd = Command::default();
-    for cdb in [&[0x12u8, 0, 0, 0, 36, 0][..], &[0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0], &[0xa8; 12]] {
+    for cdb in [
+        &[0x12u8, 0, 0, 0, 36, 0][..],
+        &[0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0],
+        &[0xa8; 12],
+    ] {
         k.queue(cdb).unwrap();
         fetch_cmd(&mut r, &mut cmd);
         assert_eq!(cmd.cdb(), cdb);
@@ -102,7 +120,10 @@ fn explicit_pad_then_command_at_ring_start() {
     assert!(r.publish());
     k.kick();
     let q = k.queue(&[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
-    assert_eq!(q.entry_offset, 128, "the entry after a pad starts at the ring start");
+    assert_eq!(
+        q.entry_offset, 128,
+        "the entry after a pad starts at the ring start"
+    );
     fetch_cmd(&mut r, &mut cmd);
     assert_eq!(cmd.cmd_id, q.cmd_id);
     r.complete(cmd.cmd_id, &Response::GOOD).unwrap();
@@ -115,7 +136,8 @@ fn explicit_pad_then_command_at_ring_start() {
 #[test]
 fn several_in_flight_completed_out_of_order() {
     let (mut k, mut r) = setup();
-    let ids: Vec<u16> = (0..4).map(|_| k.queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048))
+    let ids: Vec<u16> = (0..4)
+        .map(|_| k.queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048))
         .map(|q| q.unwrap().cmd_id)
         .collect();
     let mut cmds: Vec<Command> = (0..4).map(|_| Command::default()).collect();
@@ -150,8 +172,13 @@ fn completing_more_than_fetched_is_refused() {
 fn data_spanning_several_iovecs() {
     let (mut k, mut r) = setup();
     let payload: Vec<u8> = (0..5 * 4096).map(|i| (i * 7 % 251) as u8).collect();
-    let opts = QueueOptions { data_out: &payload, max_iov_len: Some(4096), ..Default::default() };
-    k.queue_with(&[0x2a, 0, 0, 0, 0, 0, 0, 0, 10, 0], &opts).unwrap();
+    let opts = QueueOptions {
+        data_out: &payload,
+        max_iov_len: Some(4096),
+        ..Default::default()
+    };
+    k.queue_with(&[0x2a, 0, 0, 0, 0, 0, 0, 0, 10, 0], &opts)
+        .unwrap();
     let mut cmd = Command::default();
     fetch_cmd(&mut r, &mut cmd);
     assert_eq!(cmd.data_segs().len(), 5);
@@ -165,31 +192,54 @@ fn data_spanning_several_iovecs() {
     assert_eq!(mid, payload[4000..9000]);
     let mut iov = Vec::new();
     buf.io_vectors(4000, 5000, &mut iov);
-    assert_eq!(iov.iter().map(|v| v.iov_len).collect::<Vec<_>>(), [96, 4096, 808]);
+    assert_eq!(
+        iov.iter().map(|v| v.iov_len).collect::<Vec<_>>(),
+        [96, 4096, 808]
+    );
     r.complete(cmd.cmd_id, &Response::GOOD).unwrap();
     r.publish();
     k.kick();
 
     // Data-In over several iovecs, written in one go.
-    let opts = QueueOptions { data_in_len: 3 * 4096, max_iov_len: Some(4096), ..Default::default() };
-    k.queue_with(&[0x28, 0, 0, 0, 0, 0, 0, 0, 6, 0], &opts).unwrap();
+    let opts = QueueOptions {
+        data_in_len: 3 * 4096,
+        max_iov_len: Some(4096),
+        ..Default::default()
+    };
+    k.queue_with(&[0x28, 0, 0, 0, 0, 0, 0, 0, 6, 0], &opts)
+        .unwrap();
     fetch_cmd(&mut r, &mut cmd);
     let mut buf = r.buffer(&cmd);
-    assert_eq!(buf.write_at(0, &payload[..3 * 4096 + 10]), 3 * 4096, "clamped to the buffer");
+    assert_eq!(
+        buf.write_at(0, &payload[..3 * 4096 + 10]),
+        3 * 4096,
+        "clamped to the buffer"
+    );
     r.complete(cmd.cmd_id, &Response::GOOD).unwrap();
     r.publish();
     k.kick();
-    assert_eq!(k.take_completions().last().unwrap().data, payload[..3 * 4096]);
+    assert_eq!(
+        k.take_completions().last().unwrap().data,
+        payload[..3 * 4096]
+    );
 }
 
 #[test]
 fn read_len_residual_reaches_the_kernel() {
     let (mut k, mut r) = setup();
-    k.queue_read(&[0x46, 0, 0, 0, 0, 0, 0, 0, 64, 0], 64).unwrap();
+    k.queue_read(&[0x46, 0, 0, 0, 0, 0, 0, 0, 64, 0], 64)
+        .unwrap();
     let mut cmd = Command::default();
     fetch_cmd(&mut r, &mut cmd);
     r.buffer(&cmd).write_at(0, &[0xab; 20]);
-    r.complete(cmd.cmd_id, &Response { read_len: Some(20), ..Response::GOOD }).unwrap();
+    r.complete(
+        cmd.cmd_id,
+        &Response {
+            read_len: Some(20),
+            ..Response::GOOD
+        },
+    )
+    .unwrap();
     r.publish();
     k.kick();
     let c = k.take_completions();
@@ -200,7 +250,9 @@ fn read_len_residual_reaches_the_kernel() {
 #[test]
 fn iovec_outside_the_data_area_is_rejected_without_touching_it() {
     let (mut k, mut r) = setup();
-    let q = k.queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048).unwrap();
+    let q = k
+        .queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048)
+        .unwrap();
     // Point the iovec at the mailbox, then past the end of the mapping.
     k.write_u64(q.entry_offset + 48, 0);
     let mut cmd = Command::default();
@@ -209,12 +261,16 @@ fn iovec_outside_the_data_area_is_rejected_without_touching_it() {
     assert_eq!(r.buffer(&cmd).len(), 0);
     r.complete(cmd.cmd_id, &Response::GOOD).unwrap();
 
-    let q = k.queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048).unwrap();
+    let q = k
+        .queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048)
+        .unwrap();
     k.write_u64(q.entry_offset + 48 + 8, u64::MAX - 10);
     fetch_cmd(&mut r, &mut cmd);
     assert!(cmd.malformed.is_some());
 
-    let q = k.queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048).unwrap();
+    let q = k
+        .queue_read(&[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 2048)
+        .unwrap();
     k.write_u32(q.entry_offset + 8, 0x1000_0000); // iov_cnt far beyond the entry
     fetch_cmd(&mut r, &mut cmd);
     assert_eq!(cmd.malformed, Some("iovec list runs past its entry"));
@@ -250,12 +306,16 @@ fn unwalkable_entry_breaks_the_ring() {
 fn task_management_entries_are_consumed_and_released() {
     let (mut k, mut r) = setup();
     let q = k.queue(&[0x00; 6]).unwrap();
-    k.queue_tmr(tcmu_abi::TCMU_TMR_ABORT_TASK, &[q.cmd_id]).unwrap();
+    k.queue_tmr(tcmu_abi::TCMU_TMR_ABORT_TASK, &[q.cmd_id])
+        .unwrap();
     let mut cmd = Command::default();
     fetch_cmd(&mut r, &mut cmd);
     assert_eq!(
         r.fetch(&mut cmd.clone()),
-        Some(Ok(Fetched::TaskManagement { tmr_type: 1, cmd_count: 1 }))
+        Some(Ok(Fetched::TaskManagement {
+            tmr_type: 1,
+            cmd_count: 1
+        }))
     );
     r.complete(q.cmd_id, &Response::GOOD).unwrap();
     r.publish();
@@ -274,5 +334,8 @@ fn unknown_entry_type_is_flagged_and_skipped() {
     k.write_u32(q.entry_offset, (len_op & !7) | 5);
     let mut cmd = Command::default();
     assert_eq!(r.fetch(&mut cmd), None);
-    assert_eq!(k.peek(q.entry_offset + 7, 1)[0] & TCMU_UFLAG_UNKNOWN_OP, TCMU_UFLAG_UNKNOWN_OP);
+    assert_eq!(
+        k.peek(q.entry_offset + 7, 1)[0] & TCMU_UFLAG_UNKNOWN_OP,
+        TCMU_UFLAG_UNKNOWN_OP
+    );
 }

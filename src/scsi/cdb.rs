@@ -77,12 +77,18 @@ pub fn direction(cdb: &[u8]) -> Direction {
     match cdb.first().copied() {
         Some(
             WRITE_10 | WRITE_12 | WRITE_AND_VERIFY_10 | MODE_SELECT_6 | MODE_SELECT_10
-            | SEND_CUE_SHEET | SEND_OPC_INFORMATION | SEND_DVD_STRUCTURE | SET_STREAMING
-            | SEND_KEY | FORMAT_UNIT,
+            | SEND_CUE_SHEET | SEND_OPC_INFORMATION | SEND_DVD_STRUCTURE | SET_STREAMING | SEND_KEY
+            | FORMAT_UNIT,
         ) => Direction::ToDevice,
         Some(
-            TEST_UNIT_READY | START_STOP_UNIT | PREVENT_ALLOW_MEDIUM_REMOVAL
-            | SYNCHRONIZE_CACHE_10 | RESERVE_TRACK | CLOSE_TRACK_SESSION | BLANK | SET_CD_SPEED,
+            TEST_UNIT_READY
+            | START_STOP_UNIT
+            | PREVENT_ALLOW_MEDIUM_REMOVAL
+            | SYNCHRONIZE_CACHE_10
+            | RESERVE_TRACK
+            | CLOSE_TRACK_SESSION
+            | BLANK
+            | SET_CD_SPEED,
         ) => Direction::None,
         _ => Direction::FromDevice,
     }
@@ -99,7 +105,12 @@ pub fn be24(b: &[u8], at: usize) -> u32 {
 }
 
 pub fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([byte(b, at), byte(b, at + 1), byte(b, at + 2), byte(b, at + 3)])
+    u32::from_be_bytes([
+        byte(b, at),
+        byte(b, at + 1),
+        byte(b, at + 2),
+        byte(b, at + 3),
+    ])
 }
 
 pub fn be64(b: &[u8], at: usize) -> u64 {

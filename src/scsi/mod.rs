@@ -25,6 +25,9 @@ pub enum Outcome {
     Good,
     /// GOOD once `blocks` blocks from `lba` on have been copied from the medium to Data-In.
     ReadBlocks { lba: u64, blocks: u32 },
+    /// GOOD once `blocks` blocks of Data-Out have been written to the medium at `lba`; the
+    /// caller then reports the write back to the model (`Drive::written`).
+    WriteBlocks { lba: u64, blocks: u32 },
     /// CHECK CONDITION with this sense; no data.
     Check(Sense),
 }

@@ -46,7 +46,11 @@ impl ReplyBuf for Vec<u8> {
 pub fn ascii_field<const N: usize>(s: &str) -> [u8; N] {
     let mut f = [b' '; N];
     for (d, c) in f.iter_mut().zip(s.bytes()) {
-        *d = if c.is_ascii_graphic() || c == b' ' { c } else { b'_' };
+        *d = if c.is_ascii_graphic() || c == b' ' {
+            c
+        } else {
+            b'_'
+        };
     }
     f
 }

@@ -27,7 +27,13 @@ pub struct Sense {
 
 impl Sense {
     pub const fn new(key: u8, asc: u8, ascq: u8) -> Self {
-        Sense { key, asc, ascq, info: None, sks: None }
+        Sense {
+            key,
+            asc,
+            ascq,
+            info: None,
+            sks: None,
+        }
     }
 
     /// The (key, asc, ascq) triple, for matching and tests.
@@ -77,14 +83,14 @@ impl Sense {
     /// 05/24/00: invalid field in CDB.
     pub const INVALID_FIELD_IN_CDB: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x24, 0x00);
     /// 05/26/00: invalid field in parameter list.
-    pub const INVALID_FIELD_IN_PARAMETER_LIST: Sense =
-        Sense::new(key::ILLEGAL_REQUEST, 0x26, 0x00);
+    pub const INVALID_FIELD_IN_PARAMETER_LIST: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x26, 0x00);
+    /// 05/2C/00: command sequence error.
+    pub const COMMAND_SEQUENCE_ERROR: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x2c, 0x00);
     /// 05/30/05: cannot write medium, incompatible format.
     pub const CANNOT_WRITE_INCOMPATIBLE_FORMAT: Sense =
         Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x05);
     /// 05/39/00: saving parameters not supported.
-    pub const SAVING_PARAMETERS_NOT_SUPPORTED: Sense =
-        Sense::new(key::ILLEGAL_REQUEST, 0x39, 0x00);
+    pub const SAVING_PARAMETERS_NOT_SUPPORTED: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x39, 0x00);
     /// 05/53/02: medium removal prevented.
     pub const MEDIUM_REMOVAL_PREVENTED: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x53, 0x02);
     /// 06/28/00: not ready to ready change, medium may have changed.

@@ -23,7 +23,11 @@ impl Identity {
             vendor: ascii_field(vendor),
             product: ascii_field(product),
             revision: ascii_field(revision),
-            serial: serial.chars().filter(|c| c.is_ascii_graphic()).take(32).collect(),
+            serial: serial
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(32)
+                .collect(),
         }
     }
 }
@@ -121,7 +125,11 @@ pub fn mode_sense(cdb: &[u8], pages: &dyn ModePages, out: &mut Vec<u8>) -> CmdRe
     };
     let page = byte(cdb, 2) & 0x3f;
     let subpage = byte(cdb, 3);
-    let alloc = if ten { usize::from(be16(cdb, 7)) } else { usize::from(byte(cdb, 4)) };
+    let alloc = if ten {
+        usize::from(be16(cdb, 7))
+    } else {
+        usize::from(byte(cdb, 4))
+    };
     let header_len = if ten { 8 } else { 4 };
     out.put_zeros(header_len);
     match (page, subpage) {
