@@ -16,6 +16,8 @@ pub struct Device {
     params: Vec<u8>,
     iov: Vec<libc::iovec>,
     cmd: Command,
+    /// Name of the drive in log lines.
+    label: String,
 }
 
 // SAFETY: the raw pointers in `iov` are scratch space, rebuilt for every command and never
@@ -26,6 +28,7 @@ impl Device {
     pub fn new(identity: Identity, loaded: Loaded) -> Self {
         let mut drive = Drive::new(identity);
         drive.insert_initial(loaded.medium());
+        drive.set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close));
         Device {
             drive,
             loaded,
@@ -33,7 +36,13 @@ impl Device {
             params: Vec::with_capacity(256),
             iov: Vec::with_capacity(64),
             cmd: Command::default(),
+            label: String::new(),
         }
+    }
+
+    /// Name the drive in log lines.
+    pub fn set_label(&mut self, label: &str) {
+        self.label = label.to_owned();
     }
 
     pub fn drive(&self) -> &Drive {
@@ -66,9 +75,13 @@ impl Device {
             params,
             iov,
             cmd,
+            label,
         } = self;
         if let Some(why) = cmd.malformed {
-            log::error!("command {} from the kernel is malformed: {why}", cmd.cmd_id);
+            log::error!(
+                "{label}: command {} from the kernel is malformed: {why}",
+                cmd.cmd_id
+            );
             let sense = Sense::INTERNAL_TARGET_FAILURE.to_fixed();
             return ring.complete(cmd.cmd_id, &check_condition(&sense));
         }
@@ -107,7 +120,7 @@ impl Device {
                         None
                     }
                     Err(e) => {
-                        log::error!("read of {blocks} block(s) at {lba} failed: {e}");
+                        log::error!("{label}: read of {blocks} block(s) at {lba} failed: {e}");
                         Some(Sense::UNRECOVERED_READ_ERROR)
                     }
                 }
@@ -123,7 +136,7 @@ impl Device {
                         None
                     }
                     Err(e) => {
-                        log::error!("write of {blocks} block(s) at {lba} failed: {e}");
+                        log::error!("{label}: write of {blocks} block(s) at {lba} failed: {e}");
                         Some(Sense::WRITE_ERROR)
                     }
                 }
@@ -134,7 +147,7 @@ impl Device {
         let failure = match (drive.take_persist_request(), loaded.disc(), drive.disc()) {
             (true, Some(disc), Some(medium)) if failure.is_none() => {
                 disc.persist(medium).err().map(|e| {
-                    log::error!("cannot make the disc state durable: {e}");
+                    log::error!("{label}: cannot make the disc state durable: {e}");
                     Sense::WRITE_ERROR
                 })
             }
@@ -150,7 +163,7 @@ impl Device {
         };
         if log::log_enabled!(log::Level::Debug) {
             log::debug!(
-                "cmd {} {:02x?} len {} -> status {} {}",
+                "{label}: cmd {} {:02x?} len {} -> status {} {}",
                 cmd.cmd_id,
                 cdb,
                 buf.len(),

@@ -114,6 +114,7 @@ fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> 
     }
     let identity = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", &serial_for(&uio));
     let mut device = Device::new(identity, loaded);
+    device.set_label(&label);
     log::info!(
         "drive {label}: attached {} ({} byte ring map)",
         uio.node,

@@ -16,6 +16,9 @@ pub struct MediaConfig {
     /// What an empty image file is: the kind of blank disc and its capacity in blocks.
     pub blank_kind: MediumKind,
     pub blank_capacity: u32,
+    /// `morph=close`: tgt's behaviour, where closing a track or session of a DVD+R finalizes
+    /// it into a DVD-ROM. The default (`morph=finalize`) finalizes only on CLOSE 5/6.
+    pub finalize_on_close: bool,
 }
 
 impl Default for MediaConfig {
@@ -24,6 +27,7 @@ impl Default for MediaConfig {
             image: None,
             blank_kind: MediumKind::DvdPlusR,
             blank_capacity: DVD_PLUS_R_BLOCKS,
+            finalize_on_close: false,
         }
     }
 }
@@ -64,7 +68,8 @@ impl std::error::Error for ConfigError {}
 impl MediaConfig {
     /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
     /// whether written with one slash or two; an empty path is an empty tray. Options describe
-    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl`, `capacity=<blocks>|<n>M|<n>G`.
+    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl`, `capacity=<blocks>|<n>M|<n>G`,
+    /// and when a DVD+R turns into a DVD-ROM: `morph=finalize|close`.
     pub fn parse(dev_config: &str) -> Result<Self, ConfigError> {
         let Some(rest) = dev_config
             .strip_prefix(SUBTYPE)
@@ -102,9 +107,20 @@ impl MediaConfig {
                         ))
                     })?);
                 }
+                "morph" => {
+                    cfg.finalize_on_close = match value {
+                        "close" => true,
+                        "finalize" => false,
+                        _ => {
+                            return Err(ConfigError(format!(
+                                "morph={value:?}: use morph=close (tgt) or morph=finalize"
+                            )))
+                        }
+                    }
+                }
                 _ => {
                     return Err(ConfigError(format!(
-                        "unknown option {key:?} in {dev_config:?} (known: type, capacity)"
+                        "unknown option {key:?} in {dev_config:?} (known: type, capacity, morph)"
                     )))
                 }
             }

@@ -18,6 +18,8 @@ pub struct Disc {
     pub image: Image,
     pub medium: Medium,
     pub state_path: Option<PathBuf>,
+    /// tgt's morph-on-close (`morph=close` in the configuration).
+    pub finalize_on_close: bool,
 }
 
 impl Disc {
@@ -92,6 +94,7 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
                 medium: Medium::dvd_rom(img.blocks()),
                 image: img,
                 state_path: None,
+                finalize_on_close: false,
             });
         }
     };
@@ -116,5 +119,6 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
         image,
         medium,
         state_path: Some(state_path),
+        finalize_on_close: cfg.finalize_on_close,
     })
 }

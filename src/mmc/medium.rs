@@ -400,11 +400,4 @@ impl Medium {
         self.finalized = true;
         Ok(())
     }
-
-    /// Whether the disc holds exactly one closed track, reserved with RESERVE TRACK: a disc
-    /// written "at once" (wodim -dao, tgt's dvdrecord path), which is complete once closed.
-    pub fn is_single_reserved_track(&self) -> bool {
-        let mut closed = self.tracks.iter().filter(|t| t.closed);
-        matches!((closed.next(), closed.next()), (Some(t), None) if t.reserved.is_some())
-    }
 }

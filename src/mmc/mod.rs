@@ -37,6 +37,11 @@ pub struct Drive {
     unit_attention: Option<Sense>,
     /// Write parameters mode page (05h), as MODE SELECT last set it.
     write_parameters: [u8; mode_pages::WRITE_PARAMETERS_LEN],
+    /// Read/write error recovery mode page (01h) parameters, after its 2-byte header.
+    error_recovery: [u8; 10],
+    /// tgt's morph: closing a track or session of a DVD+R finalizes it (a DVD-ROM from then
+    /// on). Off by default, where only CLOSE functions 5 and 6 finalize, as on a real drive.
+    finalize_on_close: bool,
     /// Set by a command whose effect must be durable before it completes (SYNCHRONIZE CACHE,
     /// CLOSE, RESERVE TRACK); the caller flushes the image and records the disc state.
     persist: bool,
@@ -52,6 +57,8 @@ impl Drive {
             events: events::EventQueue::default(),
             unit_attention: None,
             write_parameters: mode_pages::DEFAULT_WRITE_PARAMETERS,
+            error_recovery: [0; 10],
+            finalize_on_close: false,
             persist: false,
         }
     }
@@ -81,6 +88,11 @@ impl Drive {
     /// The current profile (0 with no accessible medium).
     pub fn current_profile(&self) -> u16 {
         self.medium().map_or(profile::NONE, Medium::profile)
+    }
+
+    /// Choose tgt's morph-on-close behaviour (see `finalize_on_close`).
+    pub fn set_finalize_on_close(&mut self, on: bool) {
+        self.finalize_on_close = on;
     }
 
     /// Whether the last command asked for the recorded state to be made durable (and forget

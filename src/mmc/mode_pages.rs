@@ -7,6 +7,7 @@ use crate::scsi::reply::ReplyBuf;
 use crate::scsi::spc::{ModePages, PageControl};
 use crate::scsi::{CmdResult, Outcome, Sense};
 
+pub const READ_WRITE_ERROR_RECOVERY: u8 = 0x01;
 pub const WRITE_PARAMETERS: u8 = 0x05;
 pub const CAPABILITIES: u8 = 0x2a;
 
@@ -33,11 +34,21 @@ const BUFFER_KIB: u16 = 2048;
 
 impl ModePages for Drive {
     fn page_codes(&self) -> &'static [u8] {
-        &[WRITE_PARAMETERS, CAPABILITIES]
+        &[READ_WRITE_ERROR_RECOVERY, WRITE_PARAMETERS, CAPABILITIES]
     }
 
     fn append_page(&self, page: u8, pc: PageControl, out: &mut Vec<u8>) -> bool {
         match page {
+            READ_WRITE_ERROR_RECOVERY => {
+                out.extend_from_slice(&[READ_WRITE_ERROR_RECOVERY, 0x0a]);
+                if pc == PageControl::Changeable {
+                    out.put_zeros(10);
+                } else {
+                    // No error recovery to tune: an image file does not fail to read.
+                    out.extend_from_slice(&self.error_recovery);
+                }
+                true
+            }
             WRITE_PARAMETERS => {
                 match pc {
                     PageControl::Current => out.extend_from_slice(&self.write_parameters),
@@ -69,8 +80,11 @@ fn capabilities(d: &Drive, pc: PageControl, out: &mut Vec<u8>) {
         // Nothing in this page can be changed.
         out.put_zeros(34);
     } else {
-        out.put_u8(0x08); // reads DVD-ROM
-        out.put_u8(0x00); // no CD-R/RW, DVD-R or DVD-RAM writing
+        // Reads CD-R, CD-RW and DVD-ROM; writes CD-R and CD-RW (wodim refuses any drive that
+        // does not claim CD writing, even for DVD). DVD+R recording has no bit here: it is
+        // announced by the DVD+R feature.
+        out.put_u8(0x08 | 0x02 | 0x01);
+        out.put_u8(0x02 | 0x01);
         out.put_u8(0x40); // multi-session
         out.put_u8(0x00);
         let lock_state = if d.removal_prevented() { 0x02 } else { 0 };
@@ -132,6 +146,11 @@ pub fn mode_select(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
         };
         match code {
             WRITE_PARAMETERS => set_write_parameters(d, page)?,
+            READ_WRITE_ERROR_RECOVERY => {
+                // Accepted (libburn sets it) and kept, though nothing here can fail to read.
+                let n = page.len().min(12);
+                d.error_recovery[..n - 2].copy_from_slice(&page[2..n]);
+            }
             _ => return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST),
         }
         pos += 2 + page_len;

@@ -1,7 +1,7 @@
 //! Recording a sequential disc: RESERVE TRACK, CLOSE TRACK/SESSION, SYNCHRONIZE CACHE,
 //! READ BUFFER CAPACITY, SEND OPC INFORMATION.
 use super::block_io::{not_writable, record_error};
-use super::Drive;
+use super::{Drive, MediaEvent};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -35,6 +35,7 @@ pub fn reserve_track(d: &mut Drive, cdb: &[u8]) -> CmdResult {
 pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
     let function = byte(cdb, 2) & 0x07;
     let track = be16(cdb, 4);
+    let finalize_on_close = d.finalize_on_close;
     let m = d.require_medium_mut()?;
     if !m.kind.is_recordable() {
         return Err(not_writable());
@@ -57,19 +58,23 @@ pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
         }
         CLOSE_SESSION => {
             m.close_session().map_err(record_error)?;
-            // A disc recorded at once (one reserved track) is complete when its session closes.
-            if m.is_single_reserved_track() {
-                m.finalize().map_err(record_error)?;
-            }
         }
         _ => m.finalize().map_err(record_error)?,
     }
-    let readable_changed = m.finalized || m.closed_sessions() != sessions_before;
+    if finalize_on_close && !m.finalized {
+        m.finalize().map_err(record_error)?;
+    }
+    let morphed = m.finalized;
+    let session_closed = m.closed_sessions() != sessions_before;
     d.persist = true;
-    if readable_changed {
-        // The table of contents (and for a finalized disc the profile) changed: make the host
-        // read the disc again.
+    if morphed {
+        // Now a DVD-ROM: make the host read the disc again (media event and unit attention).
         d.medium_changed_in_place();
+    } else if session_closed {
+        // A new table of contents: the media event alone makes sr revalidate at its next poll.
+        // A unit attention here would fail the burning tool's next command (wodim's
+        // SYNCHRONIZE CACHE), which a real drive never does after closing a session.
+        d.events.push(MediaEvent::NewMedia);
     }
     Ok(Outcome::Good)
 }
