@@ -143,6 +143,14 @@ impl Device {
             }
             Outcome::Check(sense) => Some(sense),
         };
+        // FORMAT UNIT and BLANK empty the disc.
+        let failure = match (drive.take_erase_request(), loaded.image()) {
+            (true, Some(img)) if failure.is_none() => img.truncate(0).err().map(|e| {
+                log::error!("{label}: cannot erase the image: {e}");
+                Sense::WRITE_ERROR
+            }),
+            _ => failure,
+        };
         // What the drive acknowledges as recorded must survive a crash: flush before GOOD.
         let failure = match (drive.take_persist_request(), loaded.disc(), drive.disc()) {
             (true, Some(disc), Some(medium)) if failure.is_none() => {

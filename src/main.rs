@@ -1,31 +1,88 @@
-//! `tcmu-mmc`: the daemon (no subcommand) and its command-line tools.
+//! `tcmu-mmc`: the daemon (no subcommand, or `run`) and its command-line tools.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use tcmu_mmc::daemon;
+use tcmu_mmc::media::{self, state};
 
 /// Virtual DVD/CD writers for Linux LIO, served over TCMU from image files.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
     /// Directory for the pid file.
-    #[arg(long, default_value = "/run/tcmu-mmc")]
+    #[arg(long, default_value = "/run/tcmu-mmc", global = true)]
     run_dir: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve every TCMU device of subtype "mmc" (the default).
+    Run,
+    /// Create and inspect disc images.
+    Disc {
+        #[command(subcommand)]
+        action: DiscAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DiscAction {
+    /// Create a blank disc: an empty image and its recorded type.
+    Create {
+        /// dvd+r, dvd+r-dl, dvd+rw, dvd-ram, dvd-rw or cd-rw.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: String,
+        /// Capacity in 2048-byte blocks (default: the type's usual size).
+        #[arg(long)]
+        capacity: Option<u32>,
+        /// The image file to create (it must not exist).
+        file: PathBuf,
+    },
+    /// Describe an image as the drive would load it.
+    Info { file: PathBuf },
 }
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    let opts = daemon::Options {
-        run_dir: cli.run_dir,
-        ..Default::default()
+    let result = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            let opts = daemon::Options {
+                run_dir: cli.run_dir,
+                ..Default::default()
+            };
+            daemon::run(opts).map_err(|e| e.to_string())
+        }
+        Command::Disc {
+            action:
+                DiscAction::Create {
+                    kind,
+                    capacity,
+                    file,
+                },
+        } => state::kind_from_name(&kind)
+            .ok_or_else(|| format!("unknown disc type {kind:?}"))
+            .and_then(|k| media::create_blank(&file, k, capacity))
+            .map(|m| {
+                println!(
+                    "created blank {} of {} blocks in {}",
+                    state::kind_name(m.kind),
+                    m.capacity,
+                    file.display()
+                )
+            }),
+        Command::Disc {
+            action: DiscAction::Info { file },
+        } => media::describe(&file).map(|line| println!("{line}")),
     };
-    match daemon::run(opts) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            eprintln!("tcmu-mmc: {e}");
             ExitCode::FAILURE
         }
     }

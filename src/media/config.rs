@@ -2,7 +2,7 @@
 use std::path::{Component, PathBuf};
 
 use super::state::kind_from_name;
-use crate::mmc::medium::{DVD_PLUS_R_BLOCKS, DVD_PLUS_R_DL_BLOCKS};
+use crate::mmc::medium::DVD_PLUS_R_BLOCKS;
 use crate::mmc::MediumKind;
 
 /// The handler subtype, the part of `dev_config` before the first `/`.
@@ -30,6 +30,16 @@ impl Default for MediaConfig {
             finalize_on_close: false,
         }
     }
+}
+
+/// The names `type=` accepts, for messages.
+pub fn blank_type_names() -> String {
+    MediumKind::ALL
+        .into_iter()
+        .filter(|k| k.is_recordable())
+        .map(super::state::kind_name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A capacity: a number of 2048-byte blocks, or a size with a K, M or G suffix (powers of
@@ -68,7 +78,8 @@ impl std::error::Error for ConfigError {}
 impl MediaConfig {
     /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
     /// whether written with one slash or two; an empty path is an empty tray. Options describe
-    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl`, `capacity=<blocks>|<n>M|<n>G`,
+    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw`,
+    /// `capacity=<blocks>|<n>M|<n>G`,
     /// and when a DVD+R turns into a DVD-ROM: `morph=finalize|close`.
     pub fn parse(dev_config: &str) -> Result<Self, ConfigError> {
         let Some(rest) = dev_config
@@ -96,7 +107,8 @@ impl MediaConfig {
                         .filter(|k| k.is_recordable())
                         .ok_or_else(|| {
                             ConfigError(format!(
-                                "type={value:?}: blank media types are dvd+r and dvd+r-dl"
+                                "type={value:?}: blank media types are {}",
+                                blank_type_names()
                             ))
                         })?;
                 }
@@ -125,10 +137,7 @@ impl MediaConfig {
                 }
             }
         }
-        cfg.blank_capacity = capacity.unwrap_or(match cfg.blank_kind {
-            MediumKind::DvdPlusRDualLayer => DVD_PLUS_R_DL_BLOCKS,
-            _ => DVD_PLUS_R_BLOCKS,
-        });
+        cfg.blank_capacity = capacity.unwrap_or(cfg.blank_kind.default_capacity());
         if path_part.is_empty() {
             return Ok(cfg);
         }

@@ -122,3 +122,56 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
         finalize_on_close: cfg.finalize_on_close,
     })
 }
+
+/// Create a blank disc of `kind` at `path`: an empty image plus its recording state, so the
+/// type survives restarts. An existing image is never overwritten.
+pub fn create_blank(
+    path: &std::path::Path,
+    kind: crate::mmc::MediumKind,
+    capacity: Option<u32>,
+) -> Result<Medium, String> {
+    if !kind.is_recordable() {
+        return Err(format!(
+            "{} is not a blank medium type (use one of {})",
+            state::kind_name(kind),
+            config::blank_type_names()
+        ));
+    }
+    let capacity = capacity.unwrap_or(kind.default_capacity());
+    let medium = Medium::blank(kind, capacity);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    state::save(&state::state_path(path), &medium)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(medium)
+}
+
+/// One line describing a disc image and its state, for `tcmu-mmc disc info`.
+pub fn describe(path: &std::path::Path) -> Result<String, String> {
+    let cfg = MediaConfig {
+        image: Some(path.to_owned()),
+        ..MediaConfig::default()
+    };
+    match load(&cfg) {
+        Loaded::Empty(why) => Err(why),
+        Loaded::Disc(d) => {
+            let m = &d.medium;
+            Ok(format!(
+                "{}: {} profile {:04x} status {:?}{} capacity {} readable {} formatted {} sessions {} tracks {}",
+                path.display(),
+                state::kind_name(m.kind),
+                m.profile(),
+                m.status(),
+                if m.finalized { " finalized" } else { "" },
+                m.capacity,
+                m.readable_blocks(),
+                m.formatted,
+                m.closed_sessions(),
+                m.tracks.len()
+            ))
+        }
+    }
+}

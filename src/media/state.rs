@@ -26,7 +26,13 @@ struct DiscRecord {
     medium: String,
     capacity: u32,
     finalized: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    formatted: u32,
     tracks: Vec<TrackRecord>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,16 +52,15 @@ pub fn kind_name(kind: MediumKind) -> &'static str {
         MediumKind::DvdRom => "dvd-rom",
         MediumKind::DvdPlusR => "dvd+r",
         MediumKind::DvdPlusRDualLayer => "dvd+r-dl",
+        MediumKind::DvdPlusRw => "dvd+rw",
+        MediumKind::DvdRam => "dvd-ram",
+        MediumKind::DvdRw => "dvd-rw",
+        MediumKind::CdRw => "cd-rw",
     }
 }
 
 pub fn kind_from_name(name: &str) -> Option<MediumKind> {
-    match name {
-        "dvd-rom" => Some(MediumKind::DvdRom),
-        "dvd+r" => Some(MediumKind::DvdPlusR),
-        "dvd+r-dl" => Some(MediumKind::DvdPlusRDualLayer),
-        _ => None,
-    }
+    MediumKind::ALL.into_iter().find(|&k| kind_name(k) == name)
 }
 
 /// Read the state at `path`; `Ok(None)` if there is none.
@@ -83,6 +88,7 @@ pub fn parse(text: &str) -> Result<Medium, String> {
         kind,
         capacity: r.capacity,
         finalized: r.finalized,
+        formatted: r.formatted,
         tracks: r
             .tracks
             .iter()
@@ -140,6 +146,12 @@ pub fn validate(m: &Medium) -> Result<(), String> {
     if m.finalized && m.tracks.iter().any(|t| !t.closed) {
         return Err("a finalized disc with an open track".into());
     }
+    if m.formatted > m.capacity || (m.formatted > 0 && !m.kind.is_overwritable()) {
+        return Err(format!(
+            "formatted size {} does not fit the disc",
+            m.formatted
+        ));
+    }
     Ok(())
 }
 
@@ -150,6 +162,7 @@ fn to_json(m: &Medium) -> String {
         medium: kind_name(m.kind).into(),
         capacity: m.capacity,
         finalized: m.finalized,
+        formatted: m.formatted,
         tracks: m
             .tracks
             .iter()
@@ -200,6 +213,22 @@ mod tests {
         m.close_session().unwrap();
         let back = parse(&to_json(&m)).unwrap();
         assert_eq!(back, m);
+    }
+
+    #[test]
+    fn rewritable_kinds_round_trip() {
+        for kind in [
+            MediumKind::DvdPlusRw,
+            MediumKind::DvdRam,
+            MediumKind::DvdRw,
+            MediumKind::CdRw,
+        ] {
+            let mut m = Medium::blank(kind, kind.default_capacity());
+            assert_eq!(parse(&to_json(&m)).unwrap(), m);
+            m.format(kind.default_capacity());
+            assert_eq!(parse(&to_json(&m)).unwrap(), m);
+            assert_eq!(kind_from_name(kind_name(kind)), Some(kind));
+        }
     }
 
     #[test]

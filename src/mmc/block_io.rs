@@ -91,6 +91,6 @@ pub fn record_error(e: RecordError) -> Sense {
         RecordError::NotNextWritable => INVALID_ADDRESS_FOR_WRITE,
         RecordError::NoSpace => Sense::LBA_OUT_OF_RANGE,
         RecordError::Sequence => Sense::COMMAND_SEQUENCE_ERROR,
-        RecordError::BadTrack => Sense::INVALID_FIELD_IN_CDB,
+        RecordError::BadTrack | RecordError::Unaligned => Sense::INVALID_FIELD_IN_CDB,
     }
 }

@@ -1,6 +1,7 @@
 //! READ DISC INFORMATION (51h) and READ TRACK INFORMATION (52h): always the truth about the
 //! disc as recorded so far.
-use super::medium::{DiscStatus, Medium};
+use super::medium::{DiscStatus, Medium, MediumKind};
+use super::toc::msf;
 use super::{Drive, Track};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
@@ -30,19 +31,31 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
     };
     let first_in_last = m.last_session_tracks().next().map_or(1, |t| t.number);
     let last_session_start = m.last_session_tracks().next().map_or(0, |t| t.start);
+    let erasable = if m.kind.is_erasable() { 0x10 } else { 0 };
     out.put_u16(32); // length after this field: 34-byte disc information
-    out.put_u8((last_session_state << 2) | status as u8);
+    out.put_u8(erasable | (last_session_state << 2) | status as u8);
     out.put_u8(m.first_track());
     out.put_u8(m.sessions());
     out.put_u8(first_in_last);
     out.put_u8(m.last_track());
-    out.put_u8(0x20); // URU: unrestricted use
+    // URU (unrestricted use); for a DVD+RW the background format status (3: complete).
+    let background_format = match m.kind {
+        MediumKind::DvdPlusRw if m.formatted > 0 => 0x03,
+        _ => 0,
+    };
+    out.put_u8(0x20 | background_format);
     out.put_u8(0x00); // disc type: data
     out.put_zeros(3); // MSBs of the session/track numbers
     out.put_u32(0); // disc identification
     if status == DiscStatus::Complete {
         out.put_u32(0xffff_ffff); // last session lead-in: none
         out.put_u32(0xffff_ffff); // last possible lead-out: none
+    } else if m.kind.is_cd() {
+        // CD addresses are MSF here (cdrwtool reads the lead-out from bytes 21-23).
+        out.put_u8(0);
+        out.extend_from_slice(&msf(last_session_start));
+        out.put_u8(0);
+        out.extend_from_slice(&msf(m.capacity));
     } else {
         out.put_u32(last_session_start);
         out.put_u32(m.capacity);
@@ -73,6 +86,9 @@ pub fn read_track_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRe
     let value = be32(cdb, 2);
     let alloc = usize::from(be16(cdb, 7));
     let m = d.require_medium()?;
+    if m.is_overwritable() {
+        return overwritable_track_information(m, kind, value, alloc, out);
+    }
     let t = addressed_track(m, kind, value)?;
     let blank = t.recorded == 0;
     let nwa_valid = !t.closed && m.is_writable();
@@ -96,6 +112,58 @@ pub fn read_track_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRe
     out.put_u32(0); // read compatibility LBA
     out.put_u32(0); // next layer jump address
     out.put_u32(0); // last layer jump address
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
+/// Track information of a disc written in place: one track over the formatted area, written
+/// in fixed packets (or, unformatted, one blank track over the whole disc).
+fn overwritable_track_information(
+    m: &Medium,
+    kind: u8,
+    value: u32,
+    alloc: usize,
+    out: &mut Vec<u8>,
+) -> CmdResult {
+    let size = if m.formatted > 0 {
+        m.formatted
+    } else {
+        m.capacity
+    };
+    let valid = match kind {
+        0 => {
+            if value >= size {
+                return Err(Sense::LBA_OUT_OF_RANGE);
+            }
+            true
+        }
+        1 => value == 1 || value == INVISIBLE_TRACK,
+        2 => value == 1,
+        _ => false,
+    };
+    if !valid {
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    let blank = m.formatted == 0;
+    let packet = match m.kind.packet_alignment() {
+        0 => 16,
+        p => p,
+    };
+    out.put_u16(46);
+    out.put_u8(1); // track 1
+    out.put_u8(1); // session 1
+    out.put_u8(0);
+    out.put_u8(0x07); // data track, recorded incrementally (packets)
+                      // Packet/Inc and FP (fixed packets) once formatted; data mode 1.
+    out.put_u8(if blank { 0x41 } else { 0x30 | 0x01 });
+    out.put_u8(0); // no NWA, no LRA: the whole track is written in place
+    out.put_u32(0); // track start
+    out.put_u32(0); // next writable address
+    out.put_u32(0); // free blocks
+    out.put_u32(packet);
+    out.put_u32(size);
+    out.put_u32(0); // last recorded address
+    out.put_zeros(16);
     out.limit(alloc);
     Ok(Outcome::Good)
 }

@@ -6,6 +6,7 @@ use crate::scsi::{CmdResult, Outcome, Sense};
 
 const PHYSICAL: u8 = 0x00;
 const COPYRIGHT: u8 = 0x01;
+const WRITE_PROTECTION: u8 = 0xc0;
 const LIST: u8 = 0xff;
 /// First physical sector number of the data zone of a DVD.
 const DATA_ZONE_START_PSN: u32 = 0x0003_0000;
@@ -30,8 +31,15 @@ pub fn read_dvd_structure(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult
     match format {
         PHYSICAL if layer == 0 => physical_format(m, out),
         COPYRIGHT if layer == 0 => out.extend_from_slice(&[0, 0, 0, 0]), // no CSS, all regions
+        // Write protection status (udev's cdrom_id asks DVD-RAM): not protected.
+        WRITE_PROTECTION if m.kind == MediumKind::DvdRam => out.extend_from_slice(&[0, 0, 0, 0]),
         LIST => {
-            for (code, len) in [(PHYSICAL, 2048u16 + 4), (COPYRIGHT, 8), (LIST, 16)] {
+            let mut formats = vec![(PHYSICAL, 2048u16 + 4), (COPYRIGHT, 8)];
+            if m.kind == MediumKind::DvdRam {
+                formats.push((WRITE_PROTECTION, 8));
+            }
+            formats.push((LIST, 4 + 4 * (formats.len() as u16 + 1)));
+            for (code, len) in formats {
                 out.put_u8(code);
                 out.put_u8(0x40); // readable (RDS), not sendable
                 out.put_u16(len);
@@ -53,6 +61,10 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         MediumKind::DvdRom => (0x01, 0x00, 0x01), // DVD-ROM, embossed
         MediumKind::DvdPlusR => (0xa1, 0x00, 0x02), // DVD+R, recordable
         MediumKind::DvdPlusRDualLayer => (0xe1, 0x20, 0x02), // DVD+R DL, two layers
+        MediumKind::DvdPlusRw => (0x92, 0x00, 0x04), // DVD+RW, rewritable
+        MediumKind::DvdRam => (0x16, 0x00, 0x04), // DVD-RAM 4.7 GB, rewritable
+        MediumKind::DvdRw => (0x52, 0x00, 0x04),  // DVD-RW, rewritable
+        MediumKind::CdRw => (0x00, 0x00, 0x00),   // not a DVD: refused before this
     };
     out.put_u8(book);
     out.put_u8(0x02); // 120 mm, maximum rate 10.08 Mbit/s

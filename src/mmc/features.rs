@@ -1,6 +1,6 @@
 //! GET CONFIGURATION (46h): the profile list and the feature descriptors, with currency that
 //! follows the medium.
-use super::{profile, Drive};
+use super::{profile, Drive, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
@@ -10,8 +10,16 @@ pub const CORE: u16 = 0x0001;
 pub const MORPHING: u16 = 0x0002;
 pub const REMOVABLE_MEDIUM: u16 = 0x0003;
 pub const RANDOM_READABLE: u16 = 0x0010;
+pub const MULTI_READ: u16 = 0x001d;
+pub const CD_READ: u16 = 0x001e;
 pub const DVD_READ: u16 = 0x001f;
+pub const RANDOM_WRITABLE: u16 = 0x0020;
+pub const FORMATTABLE: u16 = 0x0023;
+pub const HARDWARE_DEFECT_MANAGEMENT: u16 = 0x0024;
+pub const RESTRICTED_OVERWRITE: u16 = 0x0026;
+pub const DVD_PLUS_RW: u16 = 0x002a;
 pub const DVD_PLUS_R: u16 = 0x002b;
+pub const RIGID_RESTRICTED_OVERWRITE: u16 = 0x002c;
 pub const DVD_PLUS_R_DL: u16 = 0x003b;
 pub const POWER_MANAGEMENT: u16 = 0x0100;
 pub const REAL_TIME_STREAMING: u16 = 0x0107;
@@ -24,8 +32,17 @@ const DRIVE_FEATURES: &[u16] = &[
     MORPHING,
     REMOVABLE_MEDIUM,
     RANDOM_READABLE,
+    MULTI_READ,
+    CD_READ,
     DVD_READ,
+    // Listed with no disc too: Linux reads it at probe to decide the block device is writable.
+    RANDOM_WRITABLE,
+    FORMATTABLE,
+    HARDWARE_DEFECT_MANAGEMENT,
+    RESTRICTED_OVERWRITE,
+    DVD_PLUS_RW,
     DVD_PLUS_R,
+    RIGID_RESTRICTED_OVERWRITE,
     DVD_PLUS_R_DL,
     POWER_MANAGEMENT,
     REAL_TIME_STREAMING,
@@ -48,10 +65,25 @@ pub fn is_current(d: &Drive, code: u16) -> bool {
     let Some(m) = d.medium() else { return false };
     match code {
         RANDOM_READABLE => m.readable_blocks() > 0,
+        MULTI_READ | CD_READ => m.kind.is_cd(),
         DVD_READ | REAL_TIME_STREAMING => m.is_dvd(),
+        RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => m.kind == MediumKind::DvdRam,
+        FORMATTABLE => m.is_overwritable(),
+        RESTRICTED_OVERWRITE => m.kind == MediumKind::CdRw,
+        DVD_PLUS_RW => m.kind == MediumKind::DvdPlusRw,
+        RIGID_RESTRICTED_OVERWRITE => m.kind == MediumKind::DvdRw,
         DVD_PLUS_R => m.profile() == profile::DVD_PLUS_R,
         DVD_PLUS_R_DL => m.profile() == profile::DVD_PLUS_R_DL,
         _ => false,
+    }
+}
+
+/// Blocking factor of the loaded medium: 16 for a DVD, 1 for a CD.
+fn blocking(d: &Drive) -> u16 {
+    if d.medium().is_some_and(|m| m.kind.is_cd()) {
+        1
+    } else {
+        16
     }
 }
 
@@ -121,9 +153,46 @@ fn append_feature(d: &Drive, code: u16, out: &mut Vec<u8>) {
         RANDOM_READABLE => {
             header(out, code, 0, current, 8);
             out.put_u32(BLOCK_SIZE as u32);
-            out.put_u16(16); // blocking: one ECC block of a DVD
+            out.put_u16(blocking(d)); // one ECC block of a DVD; a CD reads block by block
             out.put_u8(0x01); // PP: page present
             out.put_u8(0);
+        }
+        MULTI_READ => header(out, code, 0, current, 0),
+        CD_READ => {
+            header(out, code, 2, current, 4);
+            out.put_zeros(4); // no CD-DA, C2 or CD-Text
+        }
+        RANDOM_WRITABLE => {
+            header(out, code, 1, current, 12);
+            let last = d
+                .medium()
+                .filter(|_| current)
+                .map_or(0, |m| m.formatted.saturating_sub(1));
+            out.put_u32(last);
+            out.put_u32(BLOCK_SIZE as u32);
+            out.put_u16(blocking(d));
+            out.put_u8(0x01); // PP
+            out.put_u8(0);
+        }
+        FORMATTABLE => {
+            header(out, code, 1, current, 8);
+            out.put_zeros(8); // no BD-RE / BD-R options
+        }
+        HARDWARE_DEFECT_MANAGEMENT => {
+            header(out, code, 1, current, 4);
+            out.put_zeros(4); // no spare area information
+        }
+        RESTRICTED_OVERWRITE => header(out, code, 0, current, 0),
+        DVD_PLUS_RW => {
+            header(out, code, 1, current, 4);
+            out.put_u8(0x01); // Write
+            out.put_u8(0x00); // background format stops only with CLOSE; no quick start
+            out.put_zeros(2);
+        }
+        RIGID_RESTRICTED_OVERWRITE => {
+            header(out, code, 1, current, 4);
+            out.put_u8(0x01 | 0x02); // Blank, Intermediate
+            out.put_zeros(3);
         }
         DVD_READ => {
             header(out, code, 1, current, 4);

@@ -11,8 +11,18 @@ use super::profile;
 pub const DVD_PLUS_R_BLOCKS: u32 = 2_295_104;
 /// Blocks of a dual-layer DVD+R (8.5 GB).
 pub const DVD_PLUS_R_DL_BLOCKS: u32 = 4_173_824;
+/// Blocks of a single-layer DVD+RW.
+pub const DVD_PLUS_RW_BLOCKS: u32 = 2_295_104;
+/// Blocks of a single-sided 4.7 GB DVD-RAM.
+pub const DVD_RAM_BLOCKS: u32 = 2_236_704;
+/// Blocks of a single-layer DVD-RW.
+pub const DVD_RW_BLOCKS: u32 = 2_297_888;
+/// Blocks of an 80-minute CD-RW.
+pub const CD_RW_BLOCKS: u32 = 359_846;
 /// Recording unit of a DVD: one ECC block of 16 sectors (32 KiB). Tracks start on it.
 pub const ECC_BLOCK: u32 = 16;
+/// Fixed packet size of a CD-RW formatted for packet writing (cdrwtool, pktcdvd).
+pub const CD_RW_PACKET: u32 = 32;
 
 /// One track, in logical blocks of 2048 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +73,65 @@ pub enum MediumKind {
     DvdRom,
     DvdPlusR,
     DvdPlusRDualLayer,
+    DvdPlusRw,
+    DvdRam,
+    /// DVD-RW: sequential while blank, restricted overwrite once formatted.
+    DvdRw,
+    CdRw,
 }
 
 impl MediumKind {
+    /// Every kind, for listing and parsing names.
+    pub const ALL: [MediumKind; 7] = [
+        MediumKind::DvdRom,
+        MediumKind::DvdPlusR,
+        MediumKind::DvdPlusRDualLayer,
+        MediumKind::DvdPlusRw,
+        MediumKind::DvdRam,
+        MediumKind::DvdRw,
+        MediumKind::CdRw,
+    ];
+
+    /// Whether the drive can record on it at all.
     pub fn is_recordable(self) -> bool {
         !matches!(self, MediumKind::DvdRom)
+    }
+
+    /// Rewritable media that are written in place (formatted), not sequentially.
+    pub fn is_overwritable(self) -> bool {
+        matches!(
+            self,
+            MediumKind::DvdPlusRw | MediumKind::DvdRam | MediumKind::DvdRw | MediumKind::CdRw
+        )
+    }
+
+    pub fn is_erasable(self) -> bool {
+        self.is_overwritable()
+    }
+
+    pub fn is_cd(self) -> bool {
+        matches!(self, MediumKind::CdRw)
+    }
+
+    /// Capacity of a disc of this kind, in blocks.
+    pub fn default_capacity(self) -> u32 {
+        match self {
+            MediumKind::DvdRom | MediumKind::DvdPlusR => DVD_PLUS_R_BLOCKS,
+            MediumKind::DvdPlusRDualLayer => DVD_PLUS_R_DL_BLOCKS,
+            MediumKind::DvdPlusRw => DVD_PLUS_RW_BLOCKS,
+            MediumKind::DvdRam => DVD_RAM_BLOCKS,
+            MediumKind::DvdRw => DVD_RW_BLOCKS,
+            MediumKind::CdRw => CD_RW_BLOCKS,
+        }
+    }
+
+    /// The fixed packet size writes must align to once formatted (0: 2 KiB granularity).
+    pub fn packet_alignment(self) -> u32 {
+        match self {
+            MediumKind::DvdRw => ECC_BLOCK,
+            MediumKind::CdRw => CD_RW_PACKET,
+            _ => 0,
+        }
     }
 }
 
@@ -89,6 +153,9 @@ pub struct Medium {
     pub tracks: Vec<Track>,
     /// Set once the disc is finalized: nothing more can be recorded.
     pub finalized: bool,
+    /// Overwritable media: blocks formatted (0: blank or not formatted). Writes and reads stay
+    /// inside the formatted area.
+    pub formatted: u32,
 }
 
 /// Why a recording request cannot be carried out; the caller maps it to sense data.
@@ -104,6 +171,8 @@ pub enum RecordError {
     Sequence,
     /// A track or session number that does not exist or cannot be closed.
     BadTrack,
+    /// Not aligned to the fixed packet size of the medium.
+    Unaligned,
 }
 
 impl Medium {
@@ -114,11 +183,26 @@ impl Medium {
             capacity: blocks,
             tracks: vec![Track::closed(1, 1, 0, blocks)],
             finalized: true,
+            formatted: 0,
         }
     }
 
-    /// A blank recordable disc.
+    /// A blank recordable disc. DVD-RAM comes formatted, as it is sold; the other rewritable
+    /// kinds are blank until FORMAT UNIT.
     pub fn blank(kind: MediumKind, capacity: u32) -> Self {
+        if kind.is_overwritable() {
+            let mut m = Medium {
+                kind,
+                capacity,
+                tracks: Vec::new(),
+                finalized: false,
+                formatted: 0,
+            };
+            if kind == MediumKind::DvdRam {
+                m.format(capacity);
+            }
+            return m;
+        }
         Medium {
             kind,
             capacity,
@@ -131,13 +215,38 @@ impl Medium {
                 closed: false,
             }],
             finalized: false,
+            formatted: 0,
         }
+    }
+
+    /// Format the whole usable area of an overwritable disc (`blocks`, cut to the disc and to
+    /// its packet size): one closed track covering it.
+    pub fn format(&mut self, blocks: u32) {
+        let mut blocks = blocks.min(self.capacity);
+        if let Some(p) = std::num::NonZeroU32::new(self.kind.packet_alignment()) {
+            blocks -= blocks % p;
+        }
+        self.formatted = blocks;
+        self.tracks = vec![Track::closed(1, 1, 0, blocks)];
+        self.finalized = false;
+    }
+
+    /// BLANK: back to an unformatted, empty disc.
+    pub fn blank_out(&mut self) {
+        self.formatted = 0;
+        self.tracks.clear();
+        self.finalized = false;
     }
 
     /// The profile the drive reports: a finalized DVD+R reads as a DVD-ROM.
     pub fn profile(&self) -> u16 {
         match self.kind {
             MediumKind::DvdRom => profile::DVD_ROM,
+            MediumKind::DvdPlusRw => profile::DVD_PLUS_RW,
+            MediumKind::DvdRam => profile::DVD_RAM,
+            MediumKind::DvdRw if self.formatted > 0 => profile::DVD_RW_RESTRICTED_OVERWRITE,
+            MediumKind::DvdRw => profile::DVD_RW_SEQUENTIAL,
+            MediumKind::CdRw => profile::CD_RW,
             _ if self.finalized => profile::DVD_ROM,
             MediumKind::DvdPlusR => profile::DVD_PLUS_R,
             MediumKind::DvdPlusRDualLayer => profile::DVD_PLUS_R_DL,
@@ -153,6 +262,11 @@ impl Medium {
         self.kind.is_recordable() && !self.finalized
     }
 
+    /// Whether this is a rewritable disc written in place.
+    pub fn is_overwritable(&self) -> bool {
+        self.kind.is_overwritable()
+    }
+
     /// Readable blocks: the end of the last recorded data.
     pub fn readable_blocks(&self) -> u32 {
         self.tracks
@@ -164,6 +278,13 @@ impl Medium {
     }
 
     pub fn status(&self) -> DiscStatus {
+        if self.is_overwritable() {
+            return if self.formatted > 0 {
+                DiscStatus::Complete
+            } else {
+                DiscStatus::Empty
+            };
+        }
         if self.finalized {
             DiscStatus::Complete
         } else if self
@@ -252,6 +373,20 @@ impl Medium {
         if !self.is_writable() {
             return Err(RecordError::NotWritable);
         }
+        if self.is_overwritable() {
+            let end = u64::from(lba) + u64::from(blocks);
+            if self.formatted == 0 || u64::from(lba) >= u64::from(self.formatted) {
+                return Err(RecordError::NotNextWritable);
+            }
+            if end > u64::from(self.formatted) {
+                return Err(RecordError::NoSpace);
+            }
+            let packet = self.kind.packet_alignment();
+            if packet != 0 && (lba % packet != 0 || blocks % packet != 0) {
+                return Err(RecordError::Unaligned);
+            }
+            return Ok(());
+        }
         let t = self
             .tracks
             .iter()
@@ -265,6 +400,9 @@ impl Medium {
 
     /// Record that `blocks` blocks were written at `lba` (after `check_write` and the I/O).
     pub fn commit_write(&mut self, lba: u32, blocks: u32) {
+        if self.is_overwritable() {
+            return; // written in place: nothing moves
+        }
         if let Some(t) = self.tracks.iter_mut().find(|t| !t.closed && t.nwa() == lba) {
             t.recorded += blocks;
         }

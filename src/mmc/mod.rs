@@ -8,6 +8,7 @@ pub mod disc_info;
 pub mod dvd_structure;
 pub mod events;
 pub mod features;
+pub mod format;
 pub mod medium;
 pub mod mode_pages;
 pub mod performance;
@@ -45,6 +46,8 @@ pub struct Drive {
     /// Set by a command whose effect must be durable before it completes (SYNCHRONIZE CACHE,
     /// CLOSE, RESERVE TRACK); the caller flushes the image and records the disc state.
     persist: bool,
+    /// Set by FORMAT UNIT and BLANK: the caller empties the image before recording the state.
+    erase: bool,
 }
 
 impl Drive {
@@ -60,6 +63,7 @@ impl Drive {
             error_recovery: [0; 10],
             finalize_on_close: false,
             persist: false,
+            erase: false,
         }
     }
 
@@ -101,6 +105,12 @@ impl Drive {
         std::mem::take(&mut self.persist)
     }
 
+    /// Whether the last command erased the disc (and forget the request). Taken before
+    /// `take_persist_request`.
+    pub fn take_erase_request(&mut self) -> bool {
+        std::mem::take(&mut self.erase)
+    }
+
     /// Account for a WRITE the caller carried out (`Outcome::WriteBlocks`).
     pub fn written(&mut self, lba: u64, blocks: u32) {
         if let (Some(m), Ok(lba)) = (self.medium.as_mut(), u32::try_from(lba)) {
@@ -108,11 +118,19 @@ impl Drive {
         }
     }
 
-    /// The disc changed without leaving the drive (a session closed, the disc was finalized):
-    /// tell the host to read it again.
+    /// The disc turned into another kind of disc without leaving the drive (a DVD+R was
+    /// finalized into a DVD-ROM): make the host read it again, with a media event and a unit
+    /// attention.
     fn medium_changed_in_place(&mut self) {
         self.events.push(MediaEvent::NewMedia);
         self.unit_attention = Some(Sense::MEDIUM_MAY_HAVE_CHANGED);
+    }
+
+    /// The disc's layout changed (a session closed, a format or blank finished): the media
+    /// event alone makes sr revalidate at its next poll. A unit attention would fail the
+    /// burning tool's next command, which a real drive never does at these points.
+    fn announce_new_contents(&mut self) {
+        self.events.push(MediaEvent::NewMedia);
     }
 
     /// Put `medium` in the drive (or empty it) as if the operator swapped discs: the tray ends
@@ -210,6 +228,9 @@ impl Drive {
             op::GET_PERFORMANCE => performance::get_performance(self, cdb, out),
             op::SET_STREAMING => performance::set_streaming(cdb, data_out),
             op::SET_CD_SPEED => Ok(Outcome::Good),
+            op::READ_FORMAT_CAPACITIES => format::read_format_capacities(self, cdb, out),
+            op::FORMAT_UNIT => format::format_unit(self, cdb, data_out),
+            op::BLANK => format::blank(self, cdb),
             op::READ_TOC_PMA_ATIP => toc::read_toc(self, cdb, out),
             op::GET_CONFIGURATION => features::get_configuration(self, cdb, out),
             op::GET_EVENT_STATUS_NOTIFICATION => events::get_event_status(self, cdb, out),

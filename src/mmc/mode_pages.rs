@@ -9,6 +9,7 @@ use crate::scsi::{CmdResult, Outcome, Sense};
 
 pub const READ_WRITE_ERROR_RECOVERY: u8 = 0x01;
 pub const WRITE_PARAMETERS: u8 = 0x05;
+pub const CACHING: u8 = 0x08;
 pub const CAPABILITIES: u8 = 0x2a;
 
 /// Page 05h with its header: page code, page length 32h, then 50 bytes.
@@ -34,7 +35,12 @@ const BUFFER_KIB: u16 = 2048;
 
 impl ModePages for Drive {
     fn page_codes(&self) -> &'static [u8] {
-        &[READ_WRITE_ERROR_RECOVERY, WRITE_PARAMETERS, CAPABILITIES]
+        &[
+            READ_WRITE_ERROR_RECOVERY,
+            WRITE_PARAMETERS,
+            CACHING,
+            CAPABILITIES,
+        ]
     }
 
     fn append_page(&self, page: u8, pc: PageControl, out: &mut Vec<u8>) -> bool {
@@ -60,6 +66,13 @@ impl ModePages for Drive {
                 }
                 true
             }
+            CACHING => {
+                // Writes reach the image before GOOD: no write cache to enable (WCE 0), and the
+                // bit is not changeable.
+                out.extend_from_slice(&[CACHING, 0x0a]);
+                out.put_zeros(10);
+                true
+            }
             CAPABILITIES => {
                 capabilities(self, pc, out);
                 true
@@ -80,11 +93,11 @@ fn capabilities(d: &Drive, pc: PageControl, out: &mut Vec<u8>) {
         // Nothing in this page can be changed.
         out.put_zeros(34);
     } else {
-        // Reads CD-R, CD-RW and DVD-ROM; writes CD-R and CD-RW (wodim refuses any drive that
-        // does not claim CD writing, even for DVD). DVD+R recording has no bit here: it is
-        // announced by the DVD+R feature.
-        out.put_u8(0x08 | 0x02 | 0x01);
-        out.put_u8(0x02 | 0x01);
+        // Reads CD-R, CD-RW, DVD-ROM and DVD-RAM; writes CD-R, CD-RW and DVD-RAM (wodim
+        // refuses any drive that does not claim CD writing, even for DVD). DVD+R/+RW and DVD-RW
+        // recording have no bit here: their features announce them.
+        out.put_u8(0x20 | 0x08 | 0x02 | 0x01);
+        out.put_u8(0x20 | 0x02 | 0x01);
         out.put_u8(0x40); // multi-session
         out.put_u8(0x00);
         let lock_state = if d.removal_prevented() { 0x02 } else { 0 };
@@ -146,6 +159,9 @@ pub fn mode_select(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
         };
         match code {
             WRITE_PARAMETERS => set_write_parameters(d, page)?,
+            CACHING => {
+                // pktcdvd may ask for WCE; there is no cache, so nothing changes.
+            }
             READ_WRITE_ERROR_RECOVERY => {
                 // Accepted (libburn sets it) and kept, though nothing here can fail to read.
                 let n = page.len().min(12);

@@ -15,7 +15,16 @@ pub const DVD_PLUS_R: u16 = 0x001b;
 pub const DVD_PLUS_R_DL: u16 = 0x002b;
 
 /// The profiles this drive can present, in the order GET CONFIGURATION lists them.
-pub const SUPPORTED: &[u16] = &[DVD_PLUS_R_DL, DVD_PLUS_R, DVD_ROM];
+pub const SUPPORTED: &[u16] = &[
+    DVD_PLUS_R_DL,
+    DVD_PLUS_R,
+    DVD_PLUS_RW,
+    DVD_RW_SEQUENTIAL,
+    DVD_RW_RESTRICTED_OVERWRITE,
+    DVD_RAM,
+    DVD_ROM,
+    CD_RW,
+];
 
 /// Whether `profile` is one of the DVD family.
 pub fn is_dvd(profile: u16) -> bool {

@@ -1,12 +1,13 @@
 //! Recording a sequential disc: RESERVE TRACK, CLOSE TRACK/SESSION, SYNCHRONIZE CACHE,
 //! READ BUFFER CAPACITY, SEND OPC INFORMATION.
 use super::block_io::{not_writable, record_error};
-use super::{Drive, MediaEvent};
+use super::{Drive, MediumKind};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
 
 /// CLOSE TRACK/SESSION functions (MMC; wodim's CL_TYPE_*).
+const STOP_BACKGROUND_FORMAT: u8 = 0;
 const CLOSE_TRACK: u8 = 1;
 const CLOSE_SESSION: u8 = 2;
 const FINALIZE_MINIMUM_RADIUS: u8 = 5;
@@ -40,6 +41,25 @@ pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
     if !m.kind.is_recordable() {
         return Err(not_writable());
     }
+    if m.is_overwritable() {
+        // Nothing to close on a disc written in place. Function 0 stops a DVD+RW background
+        // format (which here is always finished already); the others are accepted as no-ops,
+        // as the kernel sends 0 and 2 when it releases a written DVD+RW.
+        return match function {
+            STOP_BACKGROUND_FORMAT if m.kind != MediumKind::DvdPlusRw => {
+                Err(Sense::INVALID_FIELD_IN_CDB)
+            }
+            STOP_BACKGROUND_FORMAT
+            | CLOSE_TRACK
+            | CLOSE_SESSION
+            | FINALIZE_MINIMUM_RADIUS
+            | FINALIZE => {
+                d.persist = true;
+                Ok(Outcome::Good)
+            }
+            _ => Err(Sense::INVALID_FIELD_IN_CDB),
+        };
+    }
     if !matches!(
         function,
         CLOSE_TRACK | CLOSE_SESSION | FINALIZE_MINIMUM_RADIUS | FINALIZE
@@ -71,10 +91,7 @@ pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
         // Now a DVD-ROM: make the host read the disc again (media event and unit attention).
         d.medium_changed_in_place();
     } else if session_closed {
-        // A new table of contents: the media event alone makes sr revalidate at its next poll.
-        // A unit attention here would fail the burning tool's next command (wodim's
-        // SYNCHRONIZE CACHE), which a real drive never does after closing a session.
-        d.events.push(MediaEvent::NewMedia);
+        d.announce_new_contents();
     }
     Ok(Outcome::Good)
 }

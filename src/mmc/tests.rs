@@ -147,8 +147,24 @@ fn get_configuration_header_profiles_and_rt() {
     );
     assert_eq!(&all[6..8], &[0x00, 0x10], "current profile DVD-ROM");
     // Profile list first: code 0, persistent+current, one profile marked current.
-    assert_eq!(&all[8..12], &[0, 0, 0x03, 12]);
-    assert_eq!(&all[12..24], &[0, 0x2b, 0, 0, 0, 0x1b, 0, 0, 0, 0x10, 1, 0]);
+    assert_eq!(&all[8..12], &[0, 0, 0x03, 32]);
+    let profiles: Vec<(u16, u8)> = all[12..44]
+        .chunks(4)
+        .map(|p| (u16::from_be_bytes([p[0], p[1]]), p[2]))
+        .collect();
+    assert_eq!(
+        profiles,
+        [
+            (0x2b, 0),
+            (0x1b, 0),
+            (0x1a, 0),
+            (0x14, 0),
+            (0x13, 0),
+            (0x12, 0),
+            (0x10, 1),
+            (0x0a, 0)
+        ]
+    );
     // Walk the descriptors: ascending codes, lengths multiple of 4.
     let mut codes = Vec::new();
     let mut at = 8;
@@ -177,11 +193,13 @@ fn get_configuration_header_profiles_and_rt() {
     let short = ok(&mut d, &[0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0]);
     assert_eq!(short.len(), 8);
     assert_eq!(&short[6..8], &[0x00, 0x10]);
-    // Linux's MRW and random-writable probes: the first descriptor is not the probed feature.
+    // Linux's MRW probe finds no MRW; its random-writable probe finds feature 0020h, which
+    // makes the block device writable (any currency).
     let mrw = ok(&mut d, &[0x46, 0, 0, 0x28, 0, 0, 0, 0, 16, 0]);
     assert_ne!(&mrw[8..10], &[0x00, 0x28]);
     let rw = ok(&mut d, &[0x46, 0, 0, 0x20, 0, 0, 0, 0, 24, 0]);
-    assert_ne!(&rw[8..10], &[0x00, 0x20]);
+    assert_eq!(&rw[8..10], &[0x00, 0x20]);
+    assert_eq!(rw[10] & 1, 0, "not current with a DVD-ROM");
     assert_eq!(
         sense(&mut d, &[0x46, 3, 0, 0, 0, 0, 0, 0, 8, 0]),
         (5, 0x24, 0)
@@ -204,7 +222,7 @@ fn feature_currency_follows_the_medium() {
     // Profile list still lists DVD-ROM, but not as current.
     assert_eq!(
         &current[12..24],
-        &[0, 0x2b, 0, 0, 0, 0x1b, 0, 0, 0, 0x10, 0, 0]
+        &[0, 0x2b, 0, 0, 0, 0x1b, 0, 0, 0, 0x1a, 0, 0]
     );
 }
 
@@ -295,7 +313,7 @@ fn mode_sense_capabilities_page() {
     assert_eq!(page[0], 0x2a);
     assert_eq!(page[1] as usize, page.len() - 2);
     assert_eq!(page[2] & 0x08, 0x08, "reads DVD-ROM");
-    assert_eq!(page[3] & 0x30, 0, "claims no DVD-R or DVD-RAM writing");
+    assert_eq!(page[3] & 0x30, 0x20, "DVD-RAM writing, no DVD-R writing");
     assert_eq!(page[3] & 0x03, 0x03, "CD-R/RW writing (wodim needs it)");
     assert_eq!(page[6] & 0xe9, 0x29, "tray, eject, lock");
     let ms10 = ok(&mut d, &[0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 0xff, 0]);
@@ -306,13 +324,14 @@ fn mode_sense_capabilities_page() {
     );
     // Pages the drive has not got, and saved values.
     assert_eq!(sense(&mut d, &[0x1a, 0, 0x1d, 0, 0x80, 0]), (5, 0x24, 0));
-    assert_eq!(sense(&mut d, &[0x1a, 0, 0x08, 0, 0x80, 0]), (5, 0x24, 0));
+    assert_eq!(sense(&mut d, &[0x1a, 0, 0x0e, 0, 0x80, 0]), (5, 0x24, 0));
     assert_eq!(sense(&mut d, &[0x1a, 0, 0xea, 0, 0x80, 0]), (5, 0x39, 0));
-    // All pages (01h, 05h, 2Ah), and the lock state reflected after PREVENT.
+    // All pages (01h, 05h, 08h, 2Ah), and the lock state reflected after PREVENT.
     let all = ok(&mut d, &[0x1a, 0, 0x3f, 0, 0xff, 0]);
     assert_eq!(&all[4..6], &[0x01, 0x0a]);
     assert_eq!(&all[16..18], &[0x05, 0x32]);
-    assert_eq!(&all[16 + 52..], page);
+    assert_eq!(&all[68..70], &[0x08, 0x0a]);
+    assert_eq!(&all[80..], page);
     ok(&mut d, &[0x1e, 0, 0, 0, 1, 0]);
     assert_eq!(ok(&mut d, &[0x1a, 0, 0x2a, 0, 0x80, 0])[4 + 6] & 0x02, 0x02);
 }
@@ -781,4 +800,250 @@ fn dual_layer_blank() {
     let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
     assert!(feature_codes(&cfg).contains(&0x003b));
     assert!(!feature_codes(&cfg).contains(&0x002b));
+}
+
+// ---------------------------------------------------------------- rewritable media
+
+fn blank_of(kind: MediumKind) -> Drive {
+    drive(Some(Medium::blank(kind, kind.default_capacity())))
+}
+
+/// FORMAT UNIT with FmtData, format code 1 and one descriptor.
+fn format_unit(d: &mut Drive, format: u8, param: u32) -> (Outcome, bool) {
+    let mut list = vec![0, 0x02, 0, 8]; // IMMED, descriptor length 8
+    list.extend_from_slice(&0xffff_ffffu32.to_be_bytes());
+    list.push(format << 2);
+    list.extend_from_slice(&param.to_be_bytes()[1..]);
+    let mut out = Vec::new();
+    let o = d.execute(&[0x04, 0x11, 0, 0, 0, 0], &list, &mut out);
+    let erased = d.take_erase_request();
+    (o, erased)
+}
+
+fn format_capacities(d: &mut Drive) -> Vec<(u32, u8, u32)> {
+    let r = ok(d, &[0x23, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0]);
+    assert_eq!(r[3] as usize, r.len() - 4);
+    r[4..]
+        .chunks(8)
+        .map(|c| {
+            (
+                be32_at(c, 0),
+                c[4],
+                u32::from_be_bytes([0, c[5], c[6], c[7]]),
+            )
+        })
+        .collect()
+}
+
+fn profile_of(d: &mut Drive) -> u16 {
+    let cfg = ok(d, &[0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0]);
+    u16::from_be_bytes([cfg[6], cfg[7]])
+}
+
+#[test]
+fn dvd_plus_rw_formats_then_writes_anywhere() {
+    let mut d = blank_of(MediumKind::DvdPlusRw);
+    assert_eq!(profile_of(&mut d), 0x1a);
+    let caps = format_capacities(&mut d);
+    assert_eq!(caps[0], (DVD_PLUS_R_BLOCKS, 0x01, 2048), "unformatted");
+    assert_eq!(
+        caps[1],
+        (DVD_PLUS_R_BLOCKS, 0x26 << 2, 0),
+        "offers format 26h"
+    );
+    assert_eq!(
+        sense(&mut d, &write10(0, 1)),
+        (5, 0x21, 2),
+        "not formatted yet"
+    );
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(
+        (di[2] & 0x10, di[7] & 0x03),
+        (0x10, 0),
+        "erasable, background format 0"
+    );
+    assert_eq!(format_unit(&mut d, 0x26, 0), (Outcome::Good, true));
+    assert!(d.take_persist_request());
+    assert_eq!(format_capacities(&mut d)[0].1, 0x02, "formatted");
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(di[7] & 0x03, 0x03, "background format complete");
+    // Random 2 KiB writes anywhere in the formatted area; reads anywhere too.
+    write_ok(&mut d, 12345, 1);
+    write_ok(&mut d, 7, 3);
+    assert_eq!(
+        sense(&mut d, &write10(DVD_PLUS_R_BLOCKS - 1, 2)),
+        (5, 0x21, 0)
+    );
+    assert_eq!(
+        run(&mut d, &[0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0]).0,
+        Outcome::ReadBlocks { lba: 0, blocks: 1 }
+    );
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        (DVD_PLUS_R_BLOCKS - 1).to_be_bytes()
+    );
+    // What pktcdvd reads: fixed packets of 16, data mode 1, size = the disc.
+    let ti = track_info(&mut d, 1);
+    assert_eq!(ti[6] & 0x0f, 1);
+    assert_eq!(be32_at(&ti, 20), 16);
+    assert_eq!(be32_at(&ti, 24), DVD_PLUS_R_BLOCKS);
+    assert_eq!(ti[7] & 0x03, 0, "no NWA/LRA: capacity is start + size");
+    // The kernel releases a written DVD+RW with CLOSE 0 then 2.
+    assert_eq!(close(&mut d, 0, 0), Outcome::Good);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    let codes = feature_codes(&cfg);
+    assert!(codes.contains(&0x002a) && codes.contains(&0x0023) && codes.contains(&0x0010));
+}
+
+#[test]
+fn dvd_ram_comes_formatted_and_is_random_writable() {
+    let mut d = blank_of(MediumKind::DvdRam);
+    assert_eq!(profile_of(&mut d), 0x12);
+    write_ok(&mut d, 99, 1);
+    let cfg = ok(&mut d, &[0x46, 2, 0, 0x20, 0, 0, 0, 0, 0xff, 0]);
+    assert_eq!(cfg[10] & 1, 1, "random writable is current");
+    assert_eq!(be32_at(&cfg, 12), medium::DVD_RAM_BLOCKS - 1);
+    let cfg = ok(&mut d, &[0x46, 2, 0, 0x24, 0, 0, 0, 0, 0xff, 0]);
+    assert_eq!(cfg[10] & 1, 1, "defect management is current");
+    // Re-formatting a formatted DVD-RAM keeps the data.
+    assert_eq!(format_unit(&mut d, 0x00, 2048), (Outcome::Good, false));
+    assert_eq!(
+        ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0xc0, 0, 8, 0, 0]).len(),
+        8
+    );
+    assert_eq!(
+        sense(&mut d, &[0xa1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (5, 0x30, 5),
+        "no BLANK"
+    );
+}
+
+#[test]
+fn dvd_rw_sequential_to_restricted_overwrite_and_back() {
+    let mut d = blank_of(MediumKind::DvdRw);
+    assert_eq!(profile_of(&mut d), 0x14);
+    let caps = format_capacities(&mut d);
+    assert_eq!(caps[1], (medium::DVD_RW_BLOCKS, 0x10 << 2, 16));
+    assert_eq!(caps[2].1, 0x15 << 2);
+    assert_eq!(format_unit(&mut d, 0x15, 16), (Outcome::Good, true));
+    assert_eq!(profile_of(&mut d), 0x13);
+    let ti = track_info(&mut d, 1);
+    assert_eq!(ti[6] & 0x30, 0x30, "Packet and FP");
+    assert_eq!(be32_at(&ti, 20), 16);
+    write_ok(&mut d, 32, 16);
+    assert_eq!(
+        sense(&mut d, &write10(8, 16)),
+        (5, 0x24, 0),
+        "not on a packet boundary"
+    );
+    assert_eq!(
+        sense(&mut d, &write10(16, 8)),
+        (5, 0x24, 0),
+        "not a whole packet"
+    );
+    // Page 05 as pktcdvd sets it: packet writing, fixed packets of 16.
+    let mut page = ok(&mut d, &[0x5a, 0, 0x05, 0, 0, 0, 0, 0, 0xff, 0]);
+    page[0] = 0;
+    page[1] = 0;
+    page[8 + 2] = 0x00;
+    page[8 + 3] = 0x20 | 0x05;
+    page[8 + 10..8 + 14].copy_from_slice(&16u32.to_be_bytes());
+    let mut out = Vec::new();
+    assert_eq!(
+        d.execute(
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, page.len() as u8, 0],
+            &page,
+            &mut out
+        ),
+        Outcome::Good
+    );
+    // BLANK: sequential and empty again.
+    ok(&mut d, &[0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(d.take_erase_request());
+    assert_eq!(profile_of(&mut d), 0x14);
+    assert_eq!(sense(&mut d, &write10(0, 16)), (5, 0x21, 2));
+    assert_eq!(
+        sense(&mut d, &[0xa1, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (5, 0x24, 0)
+    );
+}
+
+#[test]
+fn cd_rw_blank_format_for_packets_and_atip() {
+    let mut d = blank_of(MediumKind::CdRw);
+    assert_eq!(profile_of(&mut d), 0x0a);
+    // ATIP on a blank CD-RW: a CD-RW with valid A1.
+    let atip = ok(&mut d, &[0x43, 2, 4, 0, 0, 0, 0, 0, 64, 0]);
+    assert_eq!(atip.len(), 28);
+    assert_eq!(u16::from_be_bytes([atip[0], atip[1]]), 26);
+    assert_eq!(atip[6] & 0x44, 0x44);
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(di[2], 0x10, "erasable, empty");
+    assert_eq!(di[8], 0x00, "disc type CD-ROM/data");
+    assert_eq!(
+        &di[20..24],
+        &[0, 79, 59, 71],
+        "last possible lead-out in MSF"
+    );
+    // cdrwtool -q: BLANK fast, then FORMAT UNIT type 10h with packets of 32.
+    ok(&mut d, &[0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(d.take_erase_request());
+    assert_eq!(
+        format_unit(&mut d, 0x10, 8),
+        (
+            Outcome::Check(Sense::INVALID_FIELD_IN_PARAMETER_LIST),
+            false
+        )
+    );
+    assert_eq!(format_unit(&mut d, 0x10, 32), (Outcome::Good, true));
+    let ti = track_info(&mut d, 1);
+    assert_eq!(
+        (ti[6] & 0x30, be32_at(&ti, 20)),
+        (0x30, 32),
+        "fixed packets of 32"
+    );
+    let formatted = be32_at(&ti, 24);
+    assert_eq!(formatted % 32, 0);
+    write_ok(&mut d, 64, 32);
+    assert_eq!(sense(&mut d, &write10(64, 16)), (5, 0x24, 0));
+    let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    let codes = feature_codes(&cfg);
+    assert!(codes.contains(&0x001d) && codes.contains(&0x001e) && codes.contains(&0x0026));
+    assert!(!codes.contains(&0x001f), "not a DVD");
+    assert_eq!(
+        sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0, 8, 4, 0, 0]),
+        (5, 0x30, 2)
+    );
+    // The legacy format code 7 (cdrwtool's fallback) is accepted too.
+    let mut out = Vec::new();
+    let list = [0, 0x02, 0, 8, 0, 0, 0, 0, 0, 0, 0, 32];
+    assert_eq!(
+        d.execute(&[0x04, 0x17, 0, 0, 0, 0], &list, &mut out),
+        Outcome::Good
+    );
+}
+
+#[test]
+fn formatting_non_rewritable_media_is_refused() {
+    let mut d = rom();
+    assert_eq!(
+        format_unit(&mut d, 0x26, 0).0,
+        Outcome::Check(Sense::CANNOT_WRITE_INCOMPATIBLE_FORMAT)
+    );
+    let mut d = blank_plus_r(1000);
+    assert_eq!(
+        sense(&mut d, &[0xa1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (5, 0x30, 5)
+    );
+    let mut d = blank_of(MediumKind::DvdPlusRw);
+    assert_eq!(
+        format_unit(&mut d, 0x10, 16).0,
+        Outcome::Check(Sense::INVALID_FIELD_IN_PARAMETER_LIST)
+    );
+    let mut short = Vec::new();
+    assert_eq!(
+        d.execute(&[0x04, 0x11, 0, 0, 0, 0], &[0, 0, 0, 8], &mut short),
+        Outcome::Check(Sense::PARAMETER_LIST_LENGTH_ERROR)
+    );
 }

@@ -41,6 +41,13 @@ pub fn read_toc(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     }
     let track = byte(cdb, 6);
     let alloc = usize::from(be16(cdb, 7));
+    if format == 4 {
+        atip(m, out)?;
+        let len = (out.len() - 2) as u16;
+        out.set_u16(0, len);
+        out.limit(alloc);
+        return Ok(Outcome::Good);
+    }
     if m.toc_tracks().next().is_none() {
         // A disc with no closed track (blank, or still being written) has no table of contents.
         return Err(Sense::INVALID_FIELD_IN_CDB);
@@ -80,6 +87,25 @@ fn toc(m: &Medium, track: u8, use_msf: bool, out: &mut Vec<u8>) -> Result<(), Se
     }
     out.extend_from_slice(&[0, ADR_CONTROL_DATA, LEAD_OUT, 0]);
     put_address(out, lead_out(m), use_msf);
+    Ok(())
+}
+
+/// Format 4, ATIP: what the pre-groove of a CD-RW says about it (readable blank or not).
+fn atip(m: &Medium, out: &mut Vec<u8>) -> Result<(), Sense> {
+    if !m.kind.is_cd() {
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    out.put_u16(0);
+    out.put_u16(0);
+    out.put_u8(0x80); // indicative writing power; reference speed
+    out.put_u8(0x00); // unrestricted use not set
+    out.put_u8(0x40 | (1 << 3) | 0x04); // CD-RW, high-speed sub-type, A1 valid
+    out.put_u8(0);
+    out.extend_from_slice(&[97, 26, 66, 0]); // start of lead-in
+    out.extend_from_slice(&msf(m.capacity));
+    out.put_u8(0);
+    out.extend_from_slice(&[0x40, 0, 0, 0]); // A1: recording speeds (up to 10x)
+    out.put_zeros(8); // A2, A3
     Ok(())
 }
 
