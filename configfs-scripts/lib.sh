@@ -1,0 +1,346 @@
+# shellcheck shell=bash
+# Shared helpers for the tcmu-mmc configfs scripts (mmc-drive, demo, ...).
+#
+# Source this file from a bash script that runs with `set -euo pipefail`.
+# Everything here works on the running kernel's LIO configfs tree:
+#
+#   /sys/kernel/config/target/core/user_0/<NAME>      TCMU backstore (one drive)
+#   /sys/kernel/config/target/loopback/<naa>/tpgt_1   tcm_loop fabric (local SCSI host)
+#
+# Environment (all optional):
+#   TCMU_MMC_RUN_DIR       daemon run dir holding tcmu-mmc.pid (default /run/tcmu-mmc)
+#   MMC_ATTACH_TIMEOUT     seconds `attach` waits for the daemon to open the uio (15)
+#   MMC_BLANK_DEV_SIZE     dev_size for an empty (0-byte) image file (DVD+R SL size)
+#   MMC_LOOP_WWN           tcm_loop target WWN (naa.5001405c0ffee001)
+#   MMC_LOOP_NEXUS         tcm_loop initiator (nexus) WWN (naa.5001405c0ffee002)
+
+CFS_ROOT=${CFS_ROOT:-/sys/kernel/config}
+TARGET_ROOT=$CFS_ROOT/target
+CORE_ROOT=$TARGET_ROOT/core
+# The TCMU HBA. All drives of this tool live on one HBA.
+MMC_HBA=${MMC_HBA:-user_0}
+MMC_HBA_DIR=$CORE_ROOT/$MMC_HBA
+# The subtype tcmu-mmc claims in dev_config ("mmc/<path>").
+MMC_SUBTYPE=mmc
+# shellcheck disable=SC2034 # used by the scripts that source this file
+MMC_BLOCK_SIZE=2048
+# DVD+R single layer: 2,295,104 blocks of 2048 bytes. Used as dev_size for a blank (0-byte)
+# image so that a later write-capable daemon has a sane capacity; the kernel itself accepts
+# any dev_size, including 0 (it is only reported in `info` and passed to the handler).
+MMC_BLANK_DEV_SIZE=${MMC_BLANK_DEV_SIZE:-4700372992}
+MMC_ATTACH_TIMEOUT=${MMC_ATTACH_TIMEOUT:-15}
+TCMU_MMC_RUN_DIR=${TCMU_MMC_RUN_DIR:-/run/tcmu-mmc}
+
+LOOP_ROOT=$TARGET_ROOT/loopback
+MMC_LOOP_WWN=${MMC_LOOP_WWN:-naa.5001405c0ffee001}
+MMC_LOOP_NEXUS=${MMC_LOOP_NEXUS:-naa.5001405c0ffee002}
+MMC_LOOP_TPG=$LOOP_ROOT/$MMC_LOOP_WWN/tpgt_1
+
+PROG=${PROG:-${0##*/}}
+
+# ---------------------------------------------------------------- messages
+
+msg() { printf '%s: %s\n' "$PROG" "$*"; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
+die() {
+    printf '%s: error: %s\n' "$PROG" "$*" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------- prerequisites
+
+need_root() {
+    [ "$(id -u)" -eq 0 ] || die "must run as root (configfs writes need CAP_SYS_ADMIN)"
+}
+
+# Mount configfs at $CFS_ROOT if it is not mounted yet.
+ensure_configfs() {
+    if mountpoint -q "$CFS_ROOT" 2>/dev/null; then
+        return 0
+    fi
+    if ! grep -qw configfs /proc/filesystems; then
+        modprobe configfs 2>/dev/null || true
+    fi
+    grep -qw configfs /proc/filesystems ||
+        die "this kernel has no configfs (CONFIG_CONFIGFS_FS); LIO cannot be configured"
+    [ -d "$CFS_ROOT" ] ||
+        die "$CFS_ROOT does not exist (sysfs not mounted, or no configfs support)"
+    mount -t configfs none "$CFS_ROOT" 2>/dev/null ||
+        die "configfs is not mounted at $CFS_ROOT and mounting it failed (try: mount -t configfs none $CFS_ROOT)"
+    msg "mounted configfs at $CFS_ROOT"
+}
+
+# ensure_module MODULE DESCRIPTION
+ensure_module() {
+    local mod=$1 what=$2 out
+    if [ -d "/sys/module/$mod" ]; then
+        return 0
+    fi
+    if ! out=$(modprobe "$mod" 2>&1); then
+        die "kernel module $mod ($what) is missing or failed to load: ${out:-modprobe failed}"
+    fi
+}
+
+# Everything needed to create TCMU backstores.
+ensure_core() {
+    need_root
+    ensure_configfs
+    ensure_module target_core_mod "LIO target core"
+    ensure_module target_core_user "TCMU, CONFIG_TCM_USER2"
+    [ -d "$CORE_ROOT" ] || die "$CORE_ROOT missing although target_core_mod is loaded"
+}
+
+# Everything needed for the tcm_loop fabric as well.
+ensure_loop() {
+    ensure_core
+    ensure_module tcm_loop "LIO loopback fabric, CONFIG_LOOPBACK_TARGET"
+    # sr/sg are what the user wants to see; failing to load them is not fatal for configfs.
+    modprobe sr_mod 2>/dev/null || warn "could not load sr_mod: no /dev/srN will appear"
+    modprobe sg 2>/dev/null || true
+    [ -d "$LOOP_ROOT" ] || mkdir "$LOOP_ROOT" 2>/dev/null ||
+        die "cannot create $LOOP_ROOT (tcm_loop not registered?)"
+}
+
+# ---------------------------------------------------------------- names and values
+
+valid_name() {
+    case $1 in
+        '' | . | .. | *[!A-Za-z0-9._-]*) return 1 ;;
+    esac
+    [ ${#1} -le 64 ]
+}
+
+check_name() {
+    valid_name "$1" || die "invalid drive name '$1' (use letters, digits, '.', '_', '-'; at most 64)"
+}
+
+# Canonical dev_config for an image path (absolute, or empty for an empty tray).
+# An absolute path gives "mmc//abs/path", the form targetcli writes.
+dev_config_for() {
+    printf '%s/%s' "$MMC_SUBTYPE" "$1"
+}
+
+# Absolute path of an image argument; the file itself may be missing (empty tray).
+abs_image_path() {
+    local p=$1
+    case $p in
+        /*) ;;
+        *) p=$PWD/$p ;;
+    esac
+    # Normalise ./ and ../ without requiring the file to exist.
+    realpath -m -- "$p"
+}
+
+check_image_path() {
+    local p=$1
+    case $p in
+        *,* | *$'\n'*) die "image path '$p' contains ',' or a newline, which the kernel's control parser cannot carry" ;;
+    esac
+    case $p in
+        *:* | *' '*) warn "image path '$p' contains ':' or a space; targetcli/rtslib cannot save/restore such a config" ;;
+    esac
+    local cfg
+    cfg=$(dev_config_for "$p")
+    [ ${#cfg} -le 255 ] || die "dev_config '$cfg' is longer than 255 characters"
+}
+
+# dev_size in bytes for an image path.
+dev_size_for() {
+    local p=$1 size
+    if [ -z "$p" ] || [ ! -e "$p" ]; then
+        echo 0
+        return
+    fi
+    size=$(stat -L -c %s -- "$p")
+    if [ "$size" -eq 0 ]; then
+        echo "$MMC_BLANK_DEV_SIZE"
+    else
+        echo "$size"
+    fi
+}
+
+# ---------------------------------------------------------------- backstores
+
+backstore_dir() { printf '%s/%s' "$MMC_HBA_DIR" "$1"; }
+
+backstore_exists() { [ -d "$(backstore_dir "$1")" ]; }
+
+backstore_enabled() {
+    local e
+    e=$(cat "$(backstore_dir "$1")/enable" 2>/dev/null || echo 0)
+    [ "$e" = 1 ]
+}
+
+# Current dev_config of a backstore ("" if none).
+backstore_config() {
+    local d
+    d=$(backstore_dir "$1")
+    if [ -r "$d/attrib/dev_config" ]; then
+        tr -d '\n' <"$d/attrib/dev_config"
+        return
+    fi
+    sed -n 's/.*Config: \([^ ]*\).*/\1/p' "$d/info" | sed 's/^NULL$//'
+}
+
+backstore_size() {
+    sed -n 's/.* Size: \([0-9]*\).*/\1/p' "$(backstore_dir "$1")/info" | head -n1
+}
+
+# Names of all backstores on our HBA.
+backstore_names() {
+    local d
+    [ -d "$MMC_HBA_DIR" ] || return 0
+    for d in "$MMC_HBA_DIR"/*/; do
+        [ -d "$d" ] || continue
+        d=${d%/}
+        d=${d##*/}
+        # Skip configfs default groups of the HBA itself (there are none today, but be safe).
+        [ -e "$MMC_HBA_DIR/$d/control" ] || continue
+        printf '%s\n' "$d"
+    done
+}
+
+# /dev/uioN of a backstore, or empty. The uio name is tcm-user/<hba>/<name>[/<config>].
+backstore_uio() {
+    local name=$1 u n
+    for u in /sys/class/uio/uio*; do
+        [ -e "$u/name" ] || continue
+        n=$(cat "$u/name" 2>/dev/null || true)
+        case $n in
+            "tcm-user/${MMC_HBA#user_}/$name" | "tcm-user/${MMC_HBA#user_}/$name/"*)
+                printf '/dev/%s' "${u##*/}"
+                return 0
+                ;;
+        esac
+    done
+    return 0
+}
+
+# ---------------------------------------------------------------- daemon
+
+# Pid of the running daemon from its pid file, or empty.
+daemon_pid() {
+    local f=$TCMU_MMC_RUN_DIR/tcmu-mmc.pid pid
+    [ -r "$f" ] || return 0
+    pid=$(tr -dc 0-9 <"$f")
+    [ -n "$pid" ] || return 0
+    [ -d "/proc/$pid" ] || return 0
+    # Guard against a stale pid file whose pid was reused.
+    case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in
+        *tcmu-mmc*) printf '%s' "$pid" ;;
+    esac
+}
+
+# daemon_holds PID /dev/uioN: true if that process has the node open.
+daemon_holds() {
+    local pid=$1 node=$2 fd
+    for fd in "/proc/$pid/fd/"*; do
+        [ "$(readlink "$fd" 2>/dev/null)" = "$node" ] && return 0
+    done
+    return 1
+}
+
+# Wait until the daemon holds the backstore's uio open. Dies with a clear message on timeout.
+wait_daemon_attached() {
+    local name=$1 timeout=${2:-$MMC_ATTACH_TIMEOUT} uio pid deadline
+    deadline=$(($(date +%s) + timeout))
+    while :; do
+        uio=$(backstore_uio "$name")
+        pid=$(daemon_pid)
+        if [ -n "$uio" ] && [ -n "$pid" ] && daemon_holds "$pid" "$uio"; then
+            return 0
+        fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            break
+        fi
+        sleep 0.2
+    done
+    [ -n "$uio" ] || die "backstore $name has no uio device (is it enabled?)"
+    if [ -z "$pid" ]; then
+        die "daemon not running: no live tcmu-mmc pid in $TCMU_MMC_RUN_DIR/tcmu-mmc.pid after ${timeout}s (start tcmu-mmc, or set TCMU_MMC_RUN_DIR)"
+    fi
+    die "daemon not attached: tcmu-mmc (pid $pid) has not opened $uio ($(cat "/sys/class/${uio#/dev/}/name" 2>/dev/null)) after ${timeout}s; see its log"
+}
+
+# ---------------------------------------------------------------- tcm_loop fabric
+
+# The LUN directory (…/lun/lun_N) that links backstore NAME, or empty.
+loop_lun_of() {
+    local name=$1 l link target
+    [ -d "$MMC_LOOP_TPG/lun" ] || return 0
+    for l in "$MMC_LOOP_TPG"/lun/lun_*; do
+        [ -d "$l" ] || continue
+        for link in "$l"/*; do
+            [ -L "$link" ] || continue
+            target=$(readlink -f "$link" 2>/dev/null || true)
+            if [ "$target" = "$(backstore_dir "$name")" ]; then
+                printf '%s' "$l"
+                return 0
+            fi
+        done
+    done
+    return 0
+}
+
+# Lowest free LUN number on the tcm_loop TPG.
+loop_free_lun() {
+    local n=0
+    while [ -e "$MMC_LOOP_TPG/lun/lun_$n" ]; do
+        n=$((n + 1))
+    done
+    printf '%s' "$n"
+}
+
+# Create the tcm_loop target, TPG and nexus if needed.
+loop_ensure_tpg() {
+    [ -d "$MMC_LOOP_TPG" ] || mkdir -p "$MMC_LOOP_TPG"
+    local nexus
+    nexus=$(cat "$MMC_LOOP_TPG/nexus" 2>/dev/null || true)
+    if [ -z "$nexus" ] || [ "$nexus" = "NULL" ]; then
+        echo "$MMC_LOOP_NEXUS" >"$MMC_LOOP_TPG/nexus"
+    fi
+}
+
+# Remove the nexus, TPG and target when no LUN is left.
+loop_maybe_teardown() {
+    [ -d "$MMC_LOOP_TPG" ] || return 0
+    local l
+    for l in "$MMC_LOOP_TPG"/lun/lun_*; do
+        [ -e "$l" ] && return 0
+    done
+    echo NULL >"$MMC_LOOP_TPG/nexus" 2>/dev/null || true
+    rmdir "$MMC_LOOP_TPG" 2>/dev/null || true
+    rmdir "$LOOP_ROOT/$MMC_LOOP_WWN" 2>/dev/null || true
+}
+
+# SCSI address "H:C:T:L" of a LUN directory, or empty.
+loop_scsi_addr() {
+    local lundir=$1 addr lun
+    addr=$(cat "$MMC_LOOP_TPG/address" 2>/dev/null || true) # "host:0:tpgt"
+    [ -n "$addr" ] || return 0
+    lun=${lundir##*/lun_}
+    printf '%s:%s' "$addr" "$lun"
+}
+
+# /dev/srN (or /dev/sdX, whatever block device) of a SCSI address, or empty.
+scsi_block_dev() {
+    local addr=$1 b
+    for b in /sys/bus/scsi/devices/"$addr"/block/*; do
+        [ -e "$b" ] && printf '/dev/%s' "${b##*/}" && return 0
+    done
+    return 0
+}
+
+scsi_generic_dev() {
+    local addr=$1 g
+    for g in /sys/bus/scsi/devices/"$addr"/scsi_generic/*; do
+        [ -e "$g" ] && printf '/dev/%s' "${g##*/}" && return 0
+    done
+    return 0
+}
+
+settle() {
+    if command -v udevadm >/dev/null 2>&1; then
+        udevadm settle --timeout=20 2>/dev/null || true
+    fi
+}
