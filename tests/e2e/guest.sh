@@ -1,0 +1,391 @@
+#!/bin/bash
+# Runs INSIDE the QEMU guest (booted by tests/e2e/run.sh). One line per scenario goes to
+# $WORK/out/results.txt: "PASS: name", "FAIL: name: reason" or "SKIP: name: reason".
+# Everything else goes to $WORK/out/guest.log. $WORK/out/guest.done marks a finished run.
+#
+# usage: guest.sh WORK
+set -uo pipefail
+
+WORK=${1:?usage: guest.sh WORK}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BIN=${E2E_DAEMON:-$REPO/target/release/tcmu-mmc}
+OUT=$WORK/out
+IMG=$WORK/img
+RUN=$WORK/run
+MNT=$WORK/mnt
+RES=$OUT/results.txt
+DLOG=$OUT/daemon.log
+export TCMU_MMC_RUN_DIR=$RUN
+MMC=("$REPO/configfs-scripts/mmc-drive")
+
+exec >"$OUT/guest.log" 2>&1
+PROG=guest
+# shellcheck source=configfs-scripts/lib.sh
+. "$REPO/configfs-scripts/lib.sh"
+# lib.sh helpers call `die` (exit); in this script a failed helper must not end the run.
+set +e
+
+echo "guest: uptime $(cut -d' ' -f1 /proc/uptime)s, kernel $(uname -r)"
+rm -rf "$RUN" "$MNT"
+mkdir -p "$RUN" "$MNT"
+
+result() { # result STATUS NAME [REASON]
+    local line="$1: $2${3:+: $3}"
+    echo "$line"
+    echo "$line" >>"$RES"
+}
+pass() { result PASS "$1"; }
+fail() { result FAIL "$1" "${2:-failed}"; }
+skip() { result SKIP "$1" "${2:-skipped}"; }
+# check NAME REASON COMMAND...: PASS if COMMAND succeeds.
+check() {
+    local name=$1 reason=$2
+    shift 2
+    if "$@"; then pass "$name"; else fail "$name" "$reason"; fi
+}
+step() { echo "=== $* ($(cut -d' ' -f1 /proc/uptime)s)"; }
+oneline() { tr '\n' ' ' | sed 's/  */ /g; s/ $//' | cut -c1-300; }
+
+mmc() { timeout 120 "${MMC[@]}" "$@"; }
+
+DPID=
+daemon_start() {
+    RUST_LOG=${E2E_RUST_LOG:-info} "$BIN" --run-dir "$RUN" >"$DLOG" 2>&1 &
+    DPID=$!
+    for _ in $(seq 1 150); do
+        [ -s "$RUN/tcmu-mmc.pid" ] && [ "$(tr -dc 0-9 <"$RUN/tcmu-mmc.pid")" = "$DPID" ] && return 0
+        kill -0 "$DPID" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}
+
+# Per-drive device lookup through the tcm_loop LUN address.
+drive_addr() {
+    local lun
+    lun=$(loop_lun_of "$1")
+    [ -n "$lun" ] && loop_scsi_addr "$lun"
+}
+drive_sr() { scsi_block_dev "$(drive_addr "$1")"; }
+drive_sg() { scsi_generic_dev "$(drive_addr "$1")"; }
+
+# be32 LBA as four sg_raw hex bytes
+be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+
+SMALL=$IMG/small.iso
+BIG=$IMG/big.iso
+
+# ------------------------------------------------------------------ script checks (no daemon)
+step "script checks without daemon"
+out=$(mmc create d0 "$SMALL" 2>&1)
+rc=$?
+echo "$out"
+check script_create "mmc-drive create d0 failed (rc $rc): $(echo "$out" | oneline)" \
+    [ $rc -eq 0 -a -d "$MMC_HBA_DIR/d0" ]
+check backstore_2048 "info: $(oneline <"$MMC_HBA_DIR/d0/info")" grep -q 'SectorSize: 2048' "$MMC_HBA_DIR/d0/info"
+
+out=$(mmc create d0 "$SMALL" 2>&1)
+rc=$?
+echo "$out"
+if [ $rc -eq 0 ] && echo "$out" | grep -q 'already exists'; then
+    pass script_create_idempotent
+else
+    fail script_create_idempotent "rc $rc: $(echo "$out" | oneline)"
+fi
+out=$(mmc create d0 "$BIG" 2>&1)
+rc=$?
+echo "$out"
+if [ $rc -ne 0 ] && echo "$out" | grep -q 'different config'; then
+    pass script_create_conflict
+else
+    fail script_create_conflict "rc $rc: $(echo "$out" | oneline)"
+fi
+
+out=$(MMC_ATTACH_TIMEOUT=2 mmc attach d0 2>&1)
+rc=$?
+echo "$out"
+if [ $rc -ne 0 ] && echo "$out" | grep -q 'daemon not running' && [ -z "$(loop_lun_of d0)" ]; then
+    pass script_attach_no_daemon
+else
+    fail script_attach_no_daemon "rc $rc: $(echo "$out" | oneline)"
+fi
+
+# ------------------------------------------------------------------ daemon
+step "starting daemon"
+if [ ! -x "$BIN" ]; then
+    fail daemon_start "no daemon binary $BIN"
+elif daemon_start; then
+    pass daemon_start
+else
+    fail daemon_start "no pid file after 30s; log: $(tail -n5 "$DLOG" | oneline)"
+fi
+
+# ------------------------------------------------------------------ small ISO drive d0
+step "attach d0"
+out=$(mmc attach d0 2>&1)
+rc=$?
+echo "$out"
+check attach "rc $rc: $(echo "$out" | oneline)" [ $rc -eq 0 ]
+udevadm settle --timeout=30
+
+vend=$(grep -l '^TCMU-MMC' /sys/bus/scsi/devices/*/vendor 2>/dev/null)
+SR=
+SG=
+if [ "$(echo "$vend" | grep -c .)" = 1 ]; then
+    D=$(dirname "$vend")
+    SR=/dev/$(ls "$D/block" 2>/dev/null)
+    SG=/dev/$(ls "$D/scsi_generic" 2>/dev/null)
+    typ=$(cat "$D/type")
+    model=$(cat "$D/model")
+    echo "device $D: type $typ model '$model' $SR $SG"
+    if [ "$typ" = 5 ] && [ -b "$SR" ] && [ "$SR" = "$(drive_sr d0)" ] &&
+        [ "$(cat "$D/removable" 2>/dev/null || cat "$D/block/"*/removable)" = 1 ]; then
+        pass bind_sr
+    else
+        fail bind_sr "type '$typ', block '$SR' (lun says '$(drive_sr d0)'), model '$model'"
+    fi
+    case $model in
+        "Virtual DVD-RW"*) pass inquiry_product ;;
+        *) fail inquiry_product "model '$model'" ;;
+    esac
+else
+    fail bind_sr "expected one TCMU-MMC device, found: '$(echo "$vend" | oneline)'"
+    skip inquiry_product "no device"
+fi
+
+if [ -b "$SR" ]; then
+    srn=${SR#/dev/}
+    line=$(dmesg | grep "\[$srn\] scsi3-mmc drive")
+    echo "dmesg: $line"
+    check dmesg_mmc "no '[$srn] scsi3-mmc drive' in dmesg" [ -n "$line" ]
+
+    size=$(timeout 60 blockdev --getsize64 "$SR" 2>&1)
+    want=$(stat -c %s "$SMALL")
+    check size "blockdev --getsize64: '$size', image $want" [ "$size" = "$want" ]
+
+    out=$(timeout 120 dd if="$SR" bs=2048 2>"$OUT/dd.err" | cmp - "$SMALL" 2>&1)
+    rc=$?
+    check dd_cmp "$(echo "$out" | oneline); dd: $(oneline <"$OUT/dd.err")" [ $rc -eq 0 ]
+
+    out=$(timeout 60 mount -t iso9660 -o ro "$SR" "$MNT" 2>&1)
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        n=$(wc -l <"$IMG/small.sha256")
+        res=$(cd "$MNT" && timeout 120 sha256sum -c "$IMG/small.sha256" 2>&1)
+        rc=$?
+        ok=$(echo "$res" | grep -c ': OK$')
+        check mount_sha256 "sha256sum -c rc $rc, $ok/$n OK: $(echo "$res" | grep -v ': OK$' | oneline)" \
+            [ $rc -eq 0 -a "$ok" = "$n" ]
+        umount "$MNT"
+    else
+        fail mount_sha256 "mount: $(echo "$out" | oneline)"
+    fi
+
+    CDROM_ID=/usr/lib/udev/cdrom_id
+    [ -x $CDROM_ID ] || CDROM_ID=/lib/udev/cdrom_id
+    out=$(timeout 60 $CDROM_ID "$SR" 2>&1)
+    echo "cdrom_id: $out"
+    props=$(udevadm info --query=property --name="$SR" 2>/dev/null)
+    echo "udev properties: $props"
+    if echo "$out" | grep -qx 'ID_CDROM_DVD=1' && echo "$out" | grep -qx 'ID_CDROM_MEDIA=1' &&
+        echo "$out" | grep -q '^ID_CDROM_MEDIA_DVD.*=1$'; then
+        pass cdrom_id
+    else
+        fail cdrom_id "$(echo "$out" | oneline)"
+    fi
+
+    # Unsupported opcodes must give ILLEGAL REQUEST / INVALID COMMAND OPERATION CODE (05/20/00).
+    for op in d8 59; do
+        out=$(timeout 60 sg_raw -r 16 "$SG" $op 00 00 00 00 00 00 00 10 00 2>&1)
+        echo "sg_raw $op: $out"
+        if echo "$out" | grep -q 'Illegal Request' && echo "$out" | grep -q 'Invalid command operation code'; then
+            pass "invalid_opcode_$op"
+        else
+            fail "invalid_opcode_$op" "$(echo "$out" | oneline)"
+        fi
+    done
+
+    # READ(10) of LBA 16, 1 block, after the rejected opcodes: the drive still serves reads.
+    rm -f "$OUT/lba16.bin"
+    out=$(timeout 60 sg_raw -r 2048 -o "$OUT/lba16.bin" "$SR" 28 00 00 00 00 10 00 00 01 00 2>&1)
+    echo "sg_raw read lba 16: $out"
+    if dd if="$SMALL" bs=2048 skip=16 count=1 2>/dev/null | cmp -s - "$OUT/lba16.bin"; then
+        pass read_after_invalid
+    else
+        fail read_after_invalid "$(echo "$out" | oneline)"
+    fi
+
+    blocks=$((want / 2048))
+    # shellcheck disable=SC2046 # be32 yields four separate bytes
+    out=$(timeout 60 sg_raw -r 2048 "$SR" 28 00 $(be32 $blocks) 00 00 01 00 2>&1)
+    echo "sg_raw read lba $blocks: $out"
+    if echo "$out" | grep -qi 'Logical block address out of range'; then
+        pass lba_out_of_range
+    else
+        fail lba_out_of_range "READ(10) LBA $blocks: $(echo "$out" | oneline)"
+    fi
+
+    out=$(mmc attach d0 2>&1)
+    rc=$?
+    echo "$out"
+    if [ $rc -eq 0 ] && echo "$out" | grep -q 'already attached'; then
+        pass script_attach_idempotent
+    else
+        fail script_attach_idempotent "rc $rc: $(echo "$out" | oneline)"
+    fi
+else
+    for s in dmesg_mmc size dd_cmp mount_sha256 cdrom_id invalid_opcode_d8 invalid_opcode_59 \
+        read_after_invalid lba_out_of_range script_attach_idempotent; do
+        skip $s "drive d0 has no block device"
+    done
+fi
+
+# ------------------------------------------------------------------ empty trays
+# no_medium NAME SCENARIO [IMAGE]
+no_medium() {
+    local name=$1 scen=$2 image=${3:-} out rc sr
+    step "$scen"
+    out=$(mmc create "$name" ${image:+"$image"} 2>&1 && mmc attach "$name" 2>&1)
+    rc=$?
+    echo "$out"
+    udevadm settle --timeout=30
+    sr=$(drive_sr "$name")
+    if [ $rc -ne 0 ] || [ -z "$sr" ]; then
+        fail "$scen" "create/attach rc $rc, block device '$sr': $(echo "$out" | oneline)"
+        return
+    fi
+    out=$(timeout 60 dd if="$sr" of=/dev/null bs=2048 count=1 2>&1)
+    rc=$?
+    local out2
+    out2=$(timeout 60 blockdev --getsize64 "$sr" 2>&1)
+    echo "dd: $out / blockdev: $out2"
+    if [ $rc -ne 0 ] && echo "$out" | grep -q 'No medium found'; then
+        pass "$scen"
+    else
+        fail "$scen" "dd rc $rc: $(echo "$out" | oneline) / blockdev: $(echo "$out2" | oneline)"
+    fi
+}
+no_medium e1 no_medium_missing_file "$IMG/does-not-exist.iso"
+no_medium e2 no_medium_empty_path
+: >"$IMG/blank.iso"
+# A 0-byte image is a blank medium. Early daemons show an empty tray and log "blank media
+# not supported yet"; later ones present a blank DVD+R. Accept either, consistently.
+step blank_file
+out=$(mmc create e3 "$IMG/blank.iso" 2>&1 && mmc attach e3 2>&1)
+rc=$?
+echo "$out"
+udevadm settle --timeout=30
+sr=$(drive_sr e3)
+if [ $rc -ne 0 ] || [ -z "$sr" ]; then
+    fail blank_file "create/attach rc $rc, block device '$sr': $(echo "$out" | oneline)"
+elif grep -q 'blank media not supported yet' "$DLOG"; then
+    out=$(timeout 60 dd if="$sr" of=/dev/null bs=2048 count=1 2>&1)
+    rc=$?
+    echo "blank (empty-tray mode): dd: $out"
+    if [ $rc -ne 0 ] && echo "$out" | grep -q 'No medium found'; then
+        pass blank_file
+    else
+        fail blank_file "daemon logged 'blank media not supported yet' but dd rc $rc: $(echo "$out" | oneline)"
+    fi
+else
+    CDROM_ID=/usr/lib/udev/cdrom_id
+    [ -x $CDROM_ID ] || CDROM_ID=/lib/udev/cdrom_id
+    out=$(timeout 60 $CDROM_ID "$sr" 2>&1)
+    echo "blank (blank-medium mode): cdrom_id: $out"
+    if echo "$out" | grep -qx 'ID_CDROM_MEDIA=1' && echo "$out" | grep -qx 'ID_CDROM_MEDIA_STATE=blank' &&
+        echo "$out" | grep -qx 'ID_CDROM_MEDIA_DVD_PLUS_R=1'; then
+        pass blank_file
+    else
+        fail blank_file "neither an empty tray ('blank media not supported yet' in log) nor a blank DVD+R: cdrom_id: $(echo "$out" | oneline)"
+    fi
+fi
+
+# ------------------------------------------------------------------ big image
+step "big image"
+if [ -s "$BIG" ]; then
+    out=$(mmc create big "$BIG" 2>&1 && mmc attach big 2>&1)
+    rc=$?
+    echo "$out"
+    udevadm settle --timeout=30
+    sr=$(drive_sr big)
+    if [ $rc -eq 0 ] && [ -b "$sr" ]; then
+        size=$(timeout 60 blockdev --getsize64 "$sr" 2>&1)
+        t0=$(date +%s.%N)
+        sum=$(timeout 600 dd if="$sr" bs=1M iflag=direct 2>"$OUT/dd-big.err" | sha256sum | cut -d' ' -f1)
+        t1=$(date +%s.%N)
+        cat "$OUT/dd-big.err"
+        want=$(cat "$BIG.sha256")
+        rate=$(awk -v s="$(stat -c %s "$BIG")" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", s / 1048576 / (b - a) }')
+        echo "big read: $rate MB/s"
+        echo "$rate" >"$OUT/big-read-mbps"
+        if [ "$sum" = "$want" ] && [ "$size" = "$(stat -c %s "$BIG")" ]; then
+            pass big_read
+        else
+            fail big_read "sha256 $sum (want $want), size $size; dd: $(oneline <"$OUT/dd-big.err")"
+        fi
+    else
+        fail big_read "create/attach rc $rc, block device '$sr': $(echo "$out" | oneline)"
+    fi
+else
+    fail big_read "no $BIG"
+fi
+
+# ------------------------------------------------------------------ list, liveness, teardown
+step "list"
+out=$(mmc list 2>&1)
+echo "$out"
+if echo "$out" | grep -q "^d0 .*served.*$(drive_sr d0)"; then
+    pass script_list
+else
+    fail script_list "$(echo "$out" | oneline)"
+fi
+
+step "liveness"
+if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+    pass daemon_alive
+else
+    fail daemon_alive "daemon pid '$DPID' is gone; log: $(tail -n5 "$DLOG" | oneline)"
+fi
+
+step "teardown"
+tfail=
+for name in d0 e1 e2 e3 big; do
+    out=$(mmc detach "$name" 2>&1) || tfail="$tfail detach $name: $(echo "$out" | oneline);"
+    echo "$out"
+done
+out=$(mmc detach d0 2>&1)
+echo "$out"
+echo "$out" | grep -q 'not attached' || tfail="$tfail second detach: $(echo "$out" | oneline);"
+for name in d0 e1 e2 e3 big; do
+    out=$(mmc delete "$name" 2>&1) || tfail="$tfail delete $name: $(echo "$out" | oneline);"
+    echo "$out"
+done
+left=$(grep -l '^TCMU-MMC' /sys/bus/scsi/devices/*/vendor 2>/dev/null)
+[ -z "$left" ] || tfail="$tfail devices left: $left;"
+[ -z "$(backstore_names)" ] || tfail="$tfail backstores left: $(backstore_names | oneline);"
+[ ! -d "$MMC_LOOP_TPG" ] || tfail="$tfail tcm_loop tpg left;"
+if [ -z "$tfail" ]; then pass teardown; else fail teardown "$tfail"; fi
+
+if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+    kill -TERM "$DPID"
+    for _ in $(seq 1 75); do
+        kill -0 "$DPID" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$DPID" 2>/dev/null; then
+        fail daemon_sigterm "still running 15s after SIGTERM"
+        kill -KILL "$DPID"
+        wait "$DPID"
+    else
+        wait "$DPID"
+        rc=$?
+        check daemon_sigterm "exit status $rc after SIGTERM" [ $rc -eq 0 ]
+    fi
+else
+    fail daemon_sigterm "daemon not running"
+fi
+
+step "done"
+dmesg >"$OUT/dmesg.log"
+echo "done" >"$OUT/guest.done"

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Real-kernel end-to-end test of tcmu-mmc: boots Debian's 6.1 kernel once in QEMU (virtme-ng)
+# and runs tests/e2e/guest.sh in it (LIO + TCMU + tcm_loop + sr + udev + the daemon).
+#
+# usage: tests/e2e/run.sh          (as root; installs what it needs)
+# Output: one line per scenario, then "N passed, N failed[, N skipped]".
+# Exit status: 0 only if every scenario passed and the guest finished.
+# Env: see tests/e2e/lib.sh (E2E_WORK, E2E_KVM, E2E_BOOT_TIMEOUT, E2E_BIG_MB), plus
+# E2E_RUST_LOG (daemon log level, default info) and E2E_DAEMON (daemon binary to test,
+# default target/release/tcmu-mmc).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+
+# Scenarios that must PASS. A SKIP or a missing line of any of them fails the run.
+REQUIRED=(
+    script_create backstore_2048 script_create_idempotent script_create_conflict
+    script_attach_no_daemon daemon_start attach bind_sr inquiry_product dmesg_mmc size dd_cmp
+    mount_sha256 cdrom_id invalid_opcode_d8 invalid_opcode_59 read_after_invalid
+    lba_out_of_range script_attach_idempotent no_medium_missing_file no_medium_empty_path
+    blank_file big_read script_list daemon_alive teardown
+    daemon_sigterm
+)
+
+T_START=$(date +%s)
+OUT=$E2E_WORK/out
+
+summary_fail() { # print a failing summary for a run that never reached the guest
+    echo "FAIL: $1: $2"
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+e2e_install_deps
+if ! e2e_build; then
+    summary_fail build "cargo build --release failed"
+fi
+e2e_make_small_iso
+e2e_make_big_iso
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+: >"$OUT/results.txt"
+
+set +e
+e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} ${E2E_DAEMON:+E2E_DAEMON=$E2E_DAEMON} /bin/bash $HERE/guest.sh $E2E_WORK"
+vng_rc=$?
+set -e
+
+# ------------------------------------------------------------------ results
+passed=0
+failed=0
+skipped=0
+declare -A seen=()
+while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    echo "$line"
+    name=${line#*: }
+    name=${name%%:*}
+    case $line in
+        PASS:*)
+            passed=$((passed + 1))
+            seen[$name]=PASS
+            ;;
+        FAIL:*)
+            failed=$((failed + 1))
+            seen[$name]=FAIL
+            ;;
+        SKIP:*)
+            skipped=$((skipped + 1))
+            seen[$name]=SKIP
+            ;;
+    esac
+done <"$OUT/results.txt"
+
+bad=0
+for s in "${REQUIRED[@]}"; do
+    case ${seen[$s]:-} in
+        PASS | FAIL) ;;
+        SKIP) bad=1 ;;
+        *)
+            echo "FAIL: $s: no result (guest did not reach it)"
+            failed=$((failed + 1))
+            ;;
+    esac
+done
+if [ ! -e "$OUT/guest.done" ]; then
+    echo "FAIL: guest_finished: guest did not finish (vng exit $vng_rc, boot timeout ${E2E_BOOT_TIMEOUT}s)"
+    failed=$((failed + 1))
+fi
+
+T_END=$(date +%s)
+big_rate=$(cat "$OUT/big-read-mbps" 2>/dev/null || echo "?")
+e2e_log "accelerator $E2E_ACCEL; guest boot+run ${E2E_BOOT_SECONDS}s; suite $((T_END - T_START))s; big image read ${big_rate} MB/s"
+
+if [ $failed -gt 0 ] || [ $bad -gt 0 ]; then
+    echo "----- tail of daemon log ($OUT/daemon.log)"
+    tail -n 40 "$OUT/daemon.log" 2>/dev/null || echo "(none)"
+    echo "----- tail of guest log ($OUT/guest.log)"
+    tail -n 60 "$OUT/guest.log" 2>/dev/null || echo "(none)"
+    echo "----- tail of vng log ($OUT/vng.log)"
+    tail -n 20 "$OUT/vng.log" 2>/dev/null || echo "(none)"
+fi
+
+if [ $skipped -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ] && [ $bad -eq 0 ]
