@@ -126,8 +126,10 @@ impl Device {
                 }
             }
             Outcome::WriteBlocks { lba, blocks } => {
-                let result = match loaded.image() {
-                    Some(img) if img.is_writable() => img.write_from(lba, blocks, &buf, iov),
+                let result = match (loaded.disc(), drive.disc()) {
+                    (Some(disc), Some(medium)) if disc.image.is_writable() => disc
+                        .record_state_before_writing(medium)
+                        .and_then(|()| disc.image.write_from(lba, blocks, &buf, iov)),
                     _ => Err(std::io::Error::other("image not writable")),
                 };
                 match result {

@@ -20,6 +20,10 @@ pub struct Disc {
     pub state_path: Option<PathBuf>,
     /// tgt's morph-on-close (`morph=close` in the configuration).
     pub finalize_on_close: bool,
+    /// Whether the state file exists. A blank disc loaded from a bare empty image has none
+    /// until the first write, which records it first: otherwise a crash before any
+    /// SYNCHRONIZE CACHE would leave a non-empty image without state, i.e. a DVD-ROM.
+    state_recorded: std::cell::Cell<bool>,
 }
 
 impl Disc {
@@ -28,8 +32,21 @@ impl Disc {
         self.image.sync_data()?;
         if let Some(path) = &self.state_path {
             state::save(path, medium)?;
+            self.state_recorded.set(true);
         }
         Ok(())
+    }
+
+    /// Before the first write to a disc without a state file, record its state as it is.
+    pub fn record_state_before_writing(&self, medium: &Medium) -> io::Result<()> {
+        match &self.state_path {
+            Some(path) if !self.state_recorded.get() => {
+                state::save(path, medium)?;
+                self.state_recorded.set(true);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -85,6 +102,7 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
     }
     let state_path = state::state_path(path);
     let recorded = state::load(&state_path)?;
+    let state_recorded = recorded.is_some();
     let medium = match recorded {
         Some(m) => m,
         None if meta.len() == 0 => Medium::blank(cfg.blank_kind, cfg.blank_capacity),
@@ -95,6 +113,7 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
                 image: img,
                 state_path: None,
                 finalize_on_close: false,
+                state_recorded: std::cell::Cell::new(false),
             });
         }
     };
@@ -120,6 +139,7 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
         medium,
         state_path: Some(state_path),
         finalize_on_close: cfg.finalize_on_close,
+        state_recorded: std::cell::Cell::new(state_recorded),
     })
 }
 
