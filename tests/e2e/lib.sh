@@ -15,11 +15,12 @@ REPO=$(cd "$E2E_LIB_DIR/../.." && pwd)
 E2E_WORK=${E2E_WORK:-$REPO/target/e2e}
 E2E_VENV=$REPO/target/vng-venv
 E2E_BIN=$REPO/target/release/tcmu-mmc
-E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-900}
+E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-1800}
 
 # Debian packages the host (and so the guest, which shares the host's root) needs.
 E2E_DEB_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static sg3-utils xorriso
-    genisoimage udftools eject python3-venv fio kmod udev coreutils util-linux)
+    genisoimage udftools eject python3-venv fio kmod udev coreutils util-linux
+    growisofs wodim make gcc linux-source-6.1 xz-utils python3)
 
 e2e_log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 e2e_die() {
@@ -113,6 +114,36 @@ e2e_kvm_usable() {
     [ "$res" = yes ]
 }
 
+# ---------------------------------------------------------------- pktcdvd
+
+# Build pktcdvd.ko for the guest kernel into $E2E_WORK/pkt (Debian's 6.1 does not ship it):
+# the driver from linux-source-6.1, made buildable and fixed by build-pktcdvd.py.
+e2e_build_pktcdvd() {
+    local kernel ver dir=$E2E_WORK/pkt
+    kernel=$(e2e_kernel)
+    ver=${kernel#/boot/vmlinuz-}
+    if [ ! -d "/lib/modules/$ver/build" ]; then
+        _apt_install "linux-headers-$ver" || return 1
+    fi
+    if [ -s "$dir/pktcdvd.ko" ] && [ "$(cat "$dir/built-for" 2>/dev/null)" = "$ver $(sha256sum <"$E2E_LIB_DIR/build-pktcdvd.py")" ]; then
+        return 0
+    fi
+    e2e_log "building pktcdvd.ko for $ver"
+    local src
+    src=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n1)
+    [ -n "$src" ] || { e2e_log "no /usr/src/linux-source-6.1.tar.*"; return 1; }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    tar -xf "$src" -C "$dir" --strip-components=3 --wildcards '*/drivers/block/pktcdvd.c' || return 1
+    python3 "$E2E_LIB_DIR/build-pktcdvd.py" "$dir/pktcdvd.c" || return 1
+    printf 'obj-m += pktcdvd.o\nccflags-y += -DCONFIG_CDROM_PKTCDVD_BUFFERS=8\n' >"$dir/Makefile"
+    make -C "/lib/modules/$ver/build" M="$dir" modules >"$dir/build.log" 2>&1 || {
+        tail -n 20 "$dir/build.log" >&2
+        return 1
+    }
+    echo "$ver $(sha256sum <"$E2E_LIB_DIR/build-pktcdvd.py")" >"$dir/built-for"
+}
+
 # ---------------------------------------------------------------- build
 
 e2e_build() {
@@ -156,6 +187,30 @@ e2e_make_small_iso() {
     mv "$img/small.iso.tmp" "$img/small.iso"
     mv "$img/small.sha256.tmp" "$img/small.sha256"
     rm -rf "$tree"
+}
+
+# A tree of many small files (a few MB each kind of medium copies through UDF):
+#   $E2E_WORK/img/udf-tree and udf-tree.sha256 (paths relative to the tree).
+E2E_UDF_MB=${E2E_UDF_MB:-20}
+e2e_make_udf_tree() {
+    local img=$E2E_WORK/img tree
+    tree=$img/udf-tree
+    if [ -s "$img/udf-tree.sha256" ] && [ "$(cat "$img/udf-tree.mb" 2>/dev/null)" = "$E2E_UDF_MB" ]; then
+        return 0
+    fi
+    e2e_log "making a ${E2E_UDF_MB} MB tree of small files"
+    rm -rf "$tree"
+    mkdir -p "$tree"
+    local i d total=0 limit=$((E2E_UDF_MB * 1024 * 1024)) size
+    for ((i = 0; total < limit; i++)); do
+        d=$tree/dir$((i % 10))/sub$((i % 3))
+        mkdir -p "$d"
+        size=$(((i * 7919) % 60000 + 100))
+        head -c "$size" /dev/urandom >"$d/file$i.bin"
+        total=$((total + size))
+    done
+    (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$img/udf-tree.sha256"
+    echo "$E2E_UDF_MB" >"$img/udf-tree.mb"
 }
 
 # ~200 MB ISO holding one big file: $E2E_WORK/img/big.iso and big.iso.sha256 (whole image).

@@ -39,6 +39,10 @@ if ! e2e_build; then
 fi
 e2e_make_small_iso
 e2e_make_big_iso
+e2e_make_udf_tree
+if ! e2e_build_pktcdvd; then
+    summary_fail pktcdvd_build "building pktcdvd.ko for the guest kernel failed"
+fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
