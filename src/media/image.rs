@@ -10,6 +10,13 @@ use crate::scsi::BLOCK_SIZE;
 /// Most iovecs one `preadv` takes (`IOV_MAX` on Linux).
 const IOV_MAX: usize = 1024;
 
+/// Which way a vectored transfer goes.
+#[derive(Clone, Copy)]
+enum Io {
+    Read,
+    Write,
+}
+
 pub struct Image {
     file: File,
     path: PathBuf,
@@ -85,38 +92,57 @@ impl Image {
         let offset = lba * BLOCK_SIZE as u64;
         let mut done = 0usize;
         while done < want {
-            iov.clear();
-            buf.io_vectors(done, want - done, iov);
-            iov.truncate(IOV_MAX);
-            // SAFETY: every iovec points into a data segment of the ring that this command owns
-            // (built by `DataBuffer::io_vectors` from bounds-checked segments); pwritev only
-            // reads from them.
-            let n = unsafe {
-                libc::pwritev(
-                    self.file.as_raw_fd(),
-                    iov.as_ptr(),
-                    iov.len() as libc::c_int,
-                    (offset + done as u64) as libc::off_t,
-                )
-            };
-            match n {
-                n if n < 0 => {
-                    let e = io::Error::last_os_error();
-                    if e.kind() != io::ErrorKind::Interrupted {
-                        return Err(e);
-                    }
-                }
+            match self.vectored(Io::Write, buf, done, want - done, offset + done as u64, iov)? {
                 0 => {
                     return Err(io::Error::new(
                         io::ErrorKind::WriteZero,
                         "image write made no progress",
                     ))
                 }
-                n => done += n as usize,
+                n => done += n,
             }
         }
         self.size.set(self.size.get().max(offset + want as u64));
         Ok(())
+    }
+
+    /// One `preadv`/`pwritev` between `buf[start..start + len]` and the file at `file_pos`,
+    /// retried on EINTR. Returns the bytes moved.
+    fn vectored(
+        &self,
+        io: Io,
+        buf: &DataBuffer<'_>,
+        start: usize,
+        len: usize,
+        file_pos: u64,
+        iov: &mut Vec<libc::iovec>,
+    ) -> io::Result<usize> {
+        iov.clear();
+        buf.io_vectors(start, len, iov);
+        iov.truncate(IOV_MAX);
+        let (fd, count, pos) = (
+            self.file.as_raw_fd(),
+            iov.len() as libc::c_int,
+            file_pos as libc::off_t,
+        );
+        loop {
+            // SAFETY: every iovec points into a data segment of the ring that the command owns
+            // (built by `DataBuffer::io_vectors` from bounds-checked segments); the caller holds
+            // the buffer for the duration of the call, mutably when reading into it.
+            let n = unsafe {
+                match io {
+                    Io::Read => libc::preadv(fd, iov.as_ptr(), count, pos),
+                    Io::Write => libc::pwritev(fd, iov.as_ptr(), count, pos),
+                }
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -149,30 +175,9 @@ impl Image {
             if file_pos >= self.size() {
                 break;
             }
-            iov.clear();
-            buf.io_vectors(done, want - done, iov);
-            iov.truncate(IOV_MAX);
-            // SAFETY: every iovec points into a data segment of the ring that this command owns
-            // (built by `DataBuffer::io_vectors` from bounds-checked segments), and `buf` is
-            // mutably borrowed for the duration of the call.
-            let n = unsafe {
-                libc::preadv(
-                    self.file.as_raw_fd(),
-                    iov.as_ptr(),
-                    iov.len() as libc::c_int,
-                    file_pos as libc::off_t,
-                )
-            };
-            match n {
-                n if n < 0 => {
-                    let e = io::Error::last_os_error();
-                    if e.kind() == io::ErrorKind::Interrupted {
-                        continue;
-                    }
-                    return Err(e);
-                }
+            match self.vectored(Io::Read, buf, done, want - done, file_pos, iov)? {
                 0 => break, // the file shrank under us; the rest reads as zeros
-                n => done += n as usize,
+                n => done += n,
             }
         }
         buf.zero(done, want - done);
