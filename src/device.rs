@@ -40,6 +40,15 @@ impl Device {
         }
     }
 
+    /// Put another medium in the drive (or empty it), as an operator swapping discs would:
+    /// the host sees a media event and a unit attention.
+    pub fn change_medium(&mut self, loaded: Loaded) {
+        self.drive.change_medium(loaded.medium());
+        self.drive
+            .set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close));
+        self.loaded = loaded;
+    }
+
     /// Name the drive in log lines.
     pub fn set_label(&mut self, label: &str) {
         self.label = label.to_owned();

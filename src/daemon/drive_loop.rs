@@ -3,7 +3,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use mio::unix::SourceFd;
@@ -19,16 +19,35 @@ use crate::scsi::spc::Identity;
 const UIO: Token = Token(0);
 const STOP: Token = Token(1);
 
+/// What the daemon asks of a drive thread.
+#[derive(Debug)]
+pub enum Control {
+    /// A new `dev_config` arrived (RECONFIG_DEVICE): load the medium it names.
+    Reconfigure(String),
+    Stop,
+}
+
 /// A running drive thread.
 pub struct DriveHandle {
     pub uio: UioDevice,
     waker: Arc<Waker>,
+    control: mpsc::Sender<Control>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl DriveHandle {
+    /// Hand the drive a new configuration (its medium changes, and the host is told).
+    pub fn reconfigure(&mut self, dev_config: &str) {
+        self.uio.name.config = dev_config.to_owned();
+        let _ = self
+            .control
+            .send(Control::Reconfigure(dev_config.to_owned()));
+        let _ = self.waker.wake();
+    }
+
     /// Ask the thread to finish and wait for it.
     pub fn stop(mut self) {
+        let _ = self.control.send(Control::Stop);
         let _ = self.waker.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -52,17 +71,19 @@ pub fn spawn(uio: UioDevice, paths: &Paths) -> io::Result<DriveHandle> {
     let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
     let configfs_dir = uio.name.configfs_dir(&paths.configfs);
     let thread_uio = uio.clone();
+    let (control, inbox) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name(format!("drive-{}", uio.name.device))
         .spawn(move || {
             let label = thread_uio.name.label();
-            if let Err(e) = run(thread_uio, poll, configfs_dir) {
+            if let Err(e) = run(thread_uio, poll, configfs_dir, inbox) {
                 log::error!("drive {label}: {e}");
             }
         })?;
     Ok(DriveHandle {
         uio,
         waker,
+        control,
         thread: Some(thread),
     })
 }
@@ -77,22 +98,9 @@ fn serial_for(uio: &UioDevice) -> String {
     format!("MMC{:012X}", h & 0xffff_ffff_ffff)
 }
 
-fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> {
-    let label = uio.name.label();
-    let size = uio
-        .map_size
-        .ok_or_else(|| io::Error::other("map0 size unknown"))?;
-    // Take over the ring as tcmu-runner does on (re)open: whatever a previous handler left in
-    // flight is failed back to the initiator as BUSY, which it retries.
-    attach::action(&configfs_dir, "block_dev", "1");
-    attach::action(&configfs_dir, "reset_ring", "1");
-    let opened = attach::open_and_map(&uio.dev_path(), size);
-    attach::action(&configfs_dir, "block_dev", "0");
-    let (mut file, mapping) = opened?;
-    let mut ring = Ring::new(mapping).map_err(io::Error::other)?;
-
-    let dev_config = attach::read_dev_config(&configfs_dir).unwrap_or(uio.name.config.clone());
-    let loaded = match MediaConfig::parse(&dev_config) {
+/// Load the medium a configuration string names, logging what it is.
+fn load_medium(label: &str, dev_config: &str) -> media::Loaded {
+    let loaded = match MediaConfig::parse(dev_config) {
         Ok(cfg) => media::load(&cfg),
         Err(e) => media::Loaded::Empty(format!("bad configuration: {e}")),
     };
@@ -112,6 +120,30 @@ fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> 
             },
         ),
     }
+    loaded
+}
+
+fn run(
+    uio: UioDevice,
+    mut poll: Poll,
+    configfs_dir: PathBuf,
+    inbox: mpsc::Receiver<Control>,
+) -> io::Result<()> {
+    let label = uio.name.label();
+    let size = uio
+        .map_size
+        .ok_or_else(|| io::Error::other("map0 size unknown"))?;
+    // Take over the ring as tcmu-runner does on (re)open: whatever a previous handler left in
+    // flight is failed back to the initiator as BUSY, which it retries.
+    attach::action(&configfs_dir, "block_dev", "1");
+    attach::action(&configfs_dir, "reset_ring", "1");
+    let opened = attach::open_and_map(&uio.dev_path(), size);
+    attach::action(&configfs_dir, "block_dev", "0");
+    let (mut file, mapping) = opened?;
+    let mut ring = Ring::new(mapping).map_err(io::Error::other)?;
+
+    let dev_config = attach::read_dev_config(&configfs_dir).unwrap_or(uio.name.config.clone());
+    let loaded = load_medium(&label, &dev_config);
     let identity = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", &serial_for(&uio));
     let mut device = Device::new(identity, loaded);
     device.set_label(&label);
@@ -136,7 +168,17 @@ fn run(uio: UioDevice, mut poll: Poll, configfs_dir: PathBuf) -> io::Result<()> 
         }
         for ev in events.iter() {
             match ev.token() {
-                STOP => gone = true,
+                STOP => {
+                    for msg in inbox.try_iter() {
+                        match msg {
+                            Control::Stop => gone = true,
+                            Control::Reconfigure(cfg) => {
+                                log::info!("drive {label}: new configuration {cfg:?}");
+                                device.change_medium(load_medium(&label, &cfg));
+                            }
+                        }
+                    }
+                }
                 _ => {
                     if ev.is_error() {
                         log::info!("drive {label}: device removed");

@@ -2,6 +2,7 @@
 //! one event loop per drive, and exits cleanly on SIGTERM/SIGINT.
 pub mod attach;
 pub mod drive_loop;
+pub mod netlink;
 pub mod uevent;
 pub mod uio;
 
@@ -21,6 +22,7 @@ use uio::UioDevice;
 
 const SIGNALS: Token = Token(0);
 const UEVENTS: Token = Token(1);
+const NETLINK: Token = Token(2);
 
 /// Daemon settings.
 #[derive(Debug, Clone)]
@@ -54,6 +56,8 @@ struct Daemon {
     drives: HashMap<String, DriveHandle>,
     /// A device of ours whose map was not published yet: look again shortly.
     rescan_soon: bool,
+    /// The TCM-USER netlink group, once target_core_user is loaded.
+    netlink: Option<netlink::TcmuNetlink>,
 }
 
 /// Run until SIGTERM or SIGINT.
@@ -92,8 +96,10 @@ pub fn run(opts: Options) -> io::Result<()> {
         opts,
         drives: HashMap::new(),
         rescan_soon: false,
+        netlink: None,
     };
     daemon.reconcile();
+    daemon.join_netlink(&poll);
     std::fs::create_dir_all(&daemon.opts.run_dir)?;
     let pid_path = pid_file(&daemon.opts.run_dir);
     std::fs::write(&pid_path, format!("{}\n", std::process::id()))?;
@@ -121,6 +127,7 @@ pub fn run(opts: Options) -> io::Result<()> {
                         break 'main;
                     }
                 }
+                NETLINK => daemon.reconfigure_from_netlink(),
                 _ => {
                     for e in monitor.drain() {
                         log::debug!("uevent {} {}", e.action, e.devpath);
@@ -131,6 +138,7 @@ pub fn run(opts: Options) -> io::Result<()> {
         }
         if rescan || daemon.drives.values().any(DriveHandle::is_finished) {
             daemon.reconcile();
+            daemon.join_netlink(&poll);
         }
     }
     for (_, d) in daemon.drives.drain() {
@@ -142,6 +150,50 @@ pub fn run(opts: Options) -> io::Result<()> {
 }
 
 impl Daemon {
+    /// Join the TCM-USER config group if not done yet (it exists once target_core_user is
+    /// loaded). Without it, writing a live device's dev_config fails in the kernel.
+    fn join_netlink(&mut self, poll: &Poll) {
+        if self.netlink.is_some() {
+            return;
+        }
+        match netlink::TcmuNetlink::open() {
+            Ok(nl) => {
+                if let Err(e) = poll.registry().register(
+                    &mut SourceFd(&nl.raw_fd()),
+                    NETLINK,
+                    Interest::READABLE,
+                ) {
+                    log::warn!("cannot watch the TCM-USER netlink socket: {e}");
+                    return;
+                }
+                log::info!("listening for TCMU reconfiguration (netlink TCM-USER/config)");
+                self.netlink = Some(nl);
+            }
+            Err(e) => log::debug!("TCM-USER netlink not available yet: {e}"),
+        }
+    }
+
+    /// Deliver RECONFIG_DEVICE events to their drives.
+    fn reconfigure_from_netlink(&mut self) {
+        let Some(nl) = self.netlink.as_mut() else {
+            return;
+        };
+        for ev in nl.drain() {
+            let Some(cfg) = ev.dev_config else { continue };
+            let node = ev.minor.map(|m| format!("uio{m}"));
+            let drive = self.drives.values_mut().find(|h| {
+                Some(&h.uio.node) == node.as_ref()
+                    || ev.device.as_deref().and_then(uio::TcmuName::parse).as_ref()
+                        == Some(&h.uio.name)
+            });
+            match drive {
+                Some(h) if h.uio.name.is_mmc() => h.reconfigure(&cfg),
+                Some(_) => {}
+                None => log::debug!("reconfiguration for a device we do not serve: {node:?}"),
+            }
+        }
+    }
+
     /// Attach every `mmc` device we do not serve yet, and drop those that went away or changed.
     fn reconcile(&mut self) {
         let present: Vec<UioDevice> = uio::scan(&self.opts.sysfs_uio)

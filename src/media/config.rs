@@ -19,6 +19,9 @@ pub struct MediaConfig {
     /// `morph=close`: tgt's behaviour, where closing a track or session of a DVD+R finalizes
     /// it into a DVD-ROM. The default (`morph=finalize`) finalizes only on CLOSE 5/6.
     pub finalize_on_close: bool,
+    /// `offline`: the drive shows an empty tray but keeps the image's name, so `online` (the
+    /// same string without it) brings the disc back (tgt's "online No").
+    pub offline: bool,
 }
 
 impl Default for MediaConfig {
@@ -28,6 +31,7 @@ impl Default for MediaConfig {
             blank_kind: MediumKind::DvdPlusR,
             blank_capacity: DVD_PLUS_R_BLOCKS,
             finalize_on_close: false,
+            offline: false,
         }
     }
 }
@@ -119,6 +123,7 @@ impl MediaConfig {
                         ))
                     })?);
                 }
+                "offline" if value.is_empty() => cfg.offline = true,
                 "morph" => {
                     cfg.finalize_on_close = match value {
                         "close" => true,
@@ -132,7 +137,7 @@ impl MediaConfig {
                 }
                 _ => {
                     return Err(ConfigError(format!(
-                        "unknown option {key:?} in {dev_config:?} (known: type, capacity, morph)"
+                        "unknown option {key:?} in {dev_config:?} (known: type, capacity, morph, offline)"
                     )))
                 }
             }

@@ -85,6 +85,9 @@ pub fn load(cfg: &MediaConfig) -> Loaded {
     let Some(path) = &cfg.image else {
         return Loaded::Empty("no image configured".into());
     };
+    if cfg.offline {
+        return Loaded::Empty(format!("offline (image {} kept)", path.display()));
+    }
     match open_disc(cfg, path) {
         Ok(d) => Loaded::Disc(d),
         Err(why) => Loaded::Empty(why),
