@@ -325,6 +325,8 @@ fi
 # ------------------------------------------------------------------ recording
 # shellcheck source=tests/e2e/guest-burn.sh
 . "$HERE/guest-burn.sh"
+# shellcheck source=tests/e2e/guest-media.sh
+. "$HERE/guest-media.sh"
 # shellcheck source=tests/e2e/guest-rewritable.sh
 . "$HERE/guest-rewritable.sh"
 

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Media control, sourced by guest.sh inside the guest: the seed's examples 2 and 3 (offline,
+# then swap the disc by pointing the drive at another file) through configfs-scripts, which
+# rewrite the live device's dev_config (delivered to the daemon as a netlink RECONFIG), and
+# eject/load from the initiator. The drive made here is removed before returning.
+
+step "media control: offline, online, load"
+out=$(mmc create m0 "$SMALL" 2>&1 && mmc attach m0 2>&1)
+echo "$out"
+udevadm settle --timeout=30
+sr=$(drive_sr m0)
+n_small=$(stat -c %s "$SMALL")
+
+out=$(mmc offline m0 2>&1)
+rc=$?
+sleep 3
+dd_out=$(timeout 60 dd if="$sr" of=/dev/null bs=2048 count=1 2>&1)
+echo "$out / $dd_out"
+if [ $rc -eq 0 ] && echo "$dd_out" | grep -q 'No medium found'; then
+    pass media_offline
+else
+    fail media_offline "offline rc $rc: $(echo "$out $dd_out" | oneline)"
+fi
+
+out=$(mmc online m0 2>&1)
+rc=$?
+sleep 3
+if [ $rc -eq 0 ] && [ "$(blockdev --getsize64 "$sr" 2>&1)" = "$n_small" ] && same_prefix "$sr" "$SMALL"; then
+    pass media_online
+else
+    fail media_online "online rc $rc: $(echo "$out" | oneline); size $(blockdev --getsize64 "$sr" 2>&1)"
+fi
+
+: >"$IMG/swap-blank.iso"
+rm -f "$IMG/swap-blank.iso.tcmu-mmc.json"
+out=$(mmc load m0 "$IMG/swap-blank.iso" 2>&1)
+rc=$?
+sleep 3
+cid=$(timeout 60 "${CDROM_ID:-/usr/lib/udev/cdrom_id}" "$sr" 2>&1)
+if [ $rc -eq 0 ] && echo "$cid" | grep -qx 'ID_CDROM_MEDIA_STATE=blank' &&
+    echo "$cid" | grep -qx 'ID_CDROM_MEDIA_DVD_PLUS_R=1'; then
+    pass media_load_blank
+else
+    fail media_load_blank "load rc $rc: $(echo "$out $cid" | oneline)"
+fi
+
+out=$(mmc load m0 "$BIG" 2>&1)
+rc=$?
+sleep 3
+size=$(blockdev --getsize64 "$sr" 2>&1)
+if [ $rc -eq 0 ] && [ "$size" = "$(stat -c %s "$BIG")" ] &&
+    [ "$(timeout 300 dd if="$sr" bs=1M 2>/dev/null | sha256sum | cut -d' ' -f1)" = "$(cat "$BIG.sha256")" ]; then
+    pass media_load_iso
+else
+    fail media_load_iso "load rc $rc: $(echo "$out" | oneline); size $size"
+fi
+
+out=$(timeout 60 eject "$sr" 2>&1)
+rc=$?
+ev=$(timeout 60 sg_raw -r 8 "$sr" 4a 01 00 00 10 00 00 00 08 00 2>&1 | awk '/^ *00 /{print $6, $7}')
+out2=$(timeout 60 eject -t "$sr" 2>&1)
+rc2=$?
+sleep 3
+echo "eject rc $rc ($out), media status after eject '$ev', eject -t rc $rc2 ($out2)"
+# After eject the media descriptor says "tray open, no medium" (byte 5 = 01).
+if [ $rc -eq 0 ] && [ "${ev#* }" = 01 ] && [ $rc2 -eq 0 ] && [ "$(blockdev --getsize64 "$sr" 2>&1)" = "$(stat -c %s "$BIG")" ]; then
+    pass media_eject_load
+else
+    fail media_eject_load "eject rc $rc, status '$ev', eject -t rc $rc2: $(echo "$out $out2" | oneline)"
+fi
+cfg=$(backstore_config m0)
+check media_config_is_record "dev_config '$cfg'" [ "$cfg" = "mmc/$BIG" ]
+mmc delete m0
