@@ -40,9 +40,16 @@ rw_drive() { # rw_drive NAME TYPE [CAPACITY]: a fresh blank disc of TYPE, attach
 
 # udf_round_trip SCENARIO DEV MEDIA_TYPE: mkudffs, rw mount, copy, umount, mount, compare.
 udf_round_trip() {
-    local scen=$1 dev=$2 media=$3 out rc mnt=$MNT
-    out=$(timeout 300 mkudffs --media-type="$media" "$dev" 2>&1)
-    rc=$?
+    local scen=$1 dev=$2 media=$3 out rc mnt=$MNT try
+    # udev probes a new block device (blkid opens it); mkudffs wants it exclusively.
+    for try in 1 2 3 4 5; do
+        udevadm settle --timeout=60
+        out=$(timeout 300 mkudffs --media-type="$media" "$dev" 2>&1)
+        rc=$?
+        echo "$out" | grep -q 'Device is mounted or mkudffs is already running' || break
+        echo "mkudffs: $dev busy (try $try)"
+        sleep 2
+    done
     [ $rc -eq 0 ] || { fail "$scen" "mkudffs rc $rc: $(echo "$out" | tail -n2 | oneline)"; return 1; }
     out=$(timeout 60 mount -t udf -o rw,noatime "$dev" "$mnt" 2>&1) ||
         { fail "$scen" "rw mount: $(echo "$out" | oneline)"; return 1; }
