@@ -68,6 +68,15 @@ if [ $rc -eq 0 ] && [ "${ev#* }" = 01 ] && [ $rc2 -eq 0 ] && [ "$(blockdev --get
 else
     fail media_eject_load "eject rc $rc, status '$ev', eject -t rc $rc2: $(echo "$out $out2" | oneline)"
 fi
+# PREVENT MEDIUM REMOVAL blocks an eject with 05/53/02; ALLOW lets it through again.
+p_out=$(timeout 60 sg_raw "$sr" 1e 00 00 00 01 00 2>&1; timeout 60 sg_raw "$sr" 1b 00 00 00 02 00 2>&1)
+timeout 60 sg_raw "$sr" 1e 00 00 00 00 00 >/dev/null 2>&1
+echo "prevent + eject: $p_out"
+if echo "$p_out" | grep -qi 'Medium removal prevented'; then
+    pass media_prevent_blocks_eject
+else
+    fail media_prevent_blocks_eject "$(echo "$p_out" | oneline)"
+fi
 cfg=$(backstore_config m0)
 check media_config_is_record "dev_config '$cfg'" [ "$cfg" = "mmc/$BIG" ]
 mmc delete m0
