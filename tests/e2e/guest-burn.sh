@@ -2,6 +2,9 @@
 # Blank DVD+R scenarios, sourced by guest.sh inside the guest (its helpers are in scope:
 # mmc, pass/fail/skip/check, step, oneline, drive_sr/drive_sg, daemon_start, $BIN, $DLOG).
 # Every drive made here is removed again before returning.
+# required: burn_growisofs burn_growisofs_mount burn_restart burn_multisession
+# required: burn_state_two_sessions burn_wodim_ignsize burn_wodim burn_xorriso
+# required: burn_finalize_dvdrom burn_too_large burn_kill9_retry
 
 # burn_drive runs in $(...), a subshell: the drives are named p1..p7 and removed by name.
 burn_drive() { # burn_drive NAME IMAGE [OPTIONS]: create + attach, print the block device

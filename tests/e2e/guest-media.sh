@@ -3,6 +3,8 @@
 # then swap the disc by pointing the drive at another file) through configfs-scripts, which
 # rewrite the live device's dev_config (delivered to the daemon as a netlink RECONFIG), and
 # eject/load from the initiator. The drive made here is removed before returning.
+# required: media_offline media_online media_load_blank media_load_iso media_eject_load
+# required: media_prevent_blocks_eject media_config_is_record
 
 step "media control: offline, online, load"
 out=$(mmc create m0 "$SMALL" 2>&1 && mmc attach m0 2>&1)

@@ -4,6 +4,10 @@
 # Documentation/cdrom/packet-writing.rst says, then pktsetup + mkudffs + a rw UDF mount, copy
 # a tree of small files, remount and compare, restart the daemon and compare again. DVD-RAM
 # and DVD+RW are also used without pktcdvd. Every drive made here is removed before returning.
+# required: pktcdvd_loaded rw_pdvdplusrw_prepare rw_pdvdplusrw_pktcdvd rw_pdvdplusrw_restart
+# required: rw_pdvdram_prepare rw_pdvdram_pktcdvd rw_pdvdram_restart rw_pdvdrw_prepare
+# required: rw_pdvdrw_pktcdvd rw_pdvdrw_restart rw_pcdrw_prepare rw_pcdrw_pktcdvd
+# required: rw_pcdrw_restart rw_ddvdram_direct rw_ddvdplusrw_direct
 
 PKT_KO=$WORK/pkt/pktcdvd.ko
 TREE=$IMG/udf-tree

@@ -4,6 +4,12 @@
 # Everything else goes to $WORK/out/guest.log. $WORK/out/guest.done marks a finished run.
 #
 # usage: guest.sh WORK
+# required: script_create backstore_2048 script_create_idempotent script_create_conflict
+# required: script_attach_no_daemon daemon_start attach bind_sr inquiry_product dmesg_mmc size
+# required: dd_cmp mount_sha256 cdrom_id invalid_opcode_d8 invalid_opcode_59 read_after_invalid
+# required: lba_out_of_range script_attach_idempotent no_medium_missing_file
+# required: no_medium_empty_path blank_file big_read script_list daemon_alive teardown
+# required: daemon_sigterm
 set -uo pipefail
 
 WORK=${1:?usage: guest.sh WORK}

@@ -14,15 +14,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
 
-# Scenarios that must PASS. A SKIP or a missing line of any of them fails the run.
-REQUIRED=(
-    script_create backstore_2048 script_create_idempotent script_create_conflict
-    script_attach_no_daemon daemon_start attach bind_sr inquiry_product dmesg_mmc size dd_cmp
-    mount_sha256 cdrom_id invalid_opcode_d8 invalid_opcode_59 read_after_invalid
-    lba_out_of_range script_attach_idempotent no_medium_missing_file no_medium_empty_path
-    blank_file big_read script_list daemon_alive teardown
-    daemon_sigterm
-)
+# Scenarios that must PASS: every guest*.sh file lists its own on "# required:" lines. A SKIP or
+# a missing line of any of them fails the run.
+mapfile -t REQUIRED < <(sed -n 's/^# required: *//p' "$HERE"/guest*.sh | tr ' ' '\n' | sed '/^$/d')
+[ ${#REQUIRED[@]} -gt 0 ] || e2e_die "no '# required:' lines found in $HERE/guest*.sh"
 
 T_START=$(date +%s)
 OUT=$E2E_WORK/out
