@@ -7,7 +7,8 @@
 # Exit status: 0 only if every scenario passed and the guest finished.
 # Env: see tests/e2e/lib.sh (E2E_WORK, E2E_KVM, E2E_BOOT_TIMEOUT, E2E_BIG_MB), plus
 # E2E_RUST_LOG (daemon log level, default info) and E2E_DAEMON (daemon binary to test,
-# default target/release/tcmu-mmc).
+# default target/release/tcmu-mmc), E2E_ONLY (space-separated sub-suites: guest.sh's own
+# scenarios plus only tests/e2e/guest-<part>.sh for each part, e.g. E2E_ONLY=burn).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,7 +17,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Scenarios that must PASS: every guest*.sh file lists its own on "# required:" lines. A SKIP or
 # a missing line of any of them fails the run.
-mapfile -t REQUIRED < <(sed -n 's/^# required: *//p' "$HERE"/guest*.sh | tr ' ' '\n' | sed '/^$/d')
+# E2E_ONLY="part ..." runs guest.sh's own scenarios plus only those tests/e2e/guest-<part>.sh.
+guest_files=("$HERE/guest.sh")
+if [ -n "${E2E_ONLY:-}" ]; then
+    for part in $E2E_ONLY; do guest_files+=("$HERE/guest-$part.sh"); done
+else
+    guest_files=("$HERE"/guest*.sh)
+fi
+mapfile -t REQUIRED < <(sed -n 's/^# required: *//p' "${guest_files[@]}" | tr ' ' '\n' | sed '/^$/d')
 [ ${#REQUIRED[@]} -gt 0 ] || e2e_die "no '# required:' lines found in $HERE/guest*.sh"
 
 T_START=$(date +%s)
@@ -44,7 +52,7 @@ mkdir -p "$OUT"
 : >"$OUT/results.txt"
 
 set +e
-e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} ${E2E_DAEMON:+E2E_DAEMON=$E2E_DAEMON} /bin/bash $HERE/guest.sh $E2E_WORK"
+e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} ${E2E_ONLY:+E2E_ONLY='$E2E_ONLY'} ${E2E_DAEMON:+E2E_DAEMON=$E2E_DAEMON} /bin/bash $HERE/guest.sh $E2E_WORK"
 vng_rc=$?
 set -e
 
