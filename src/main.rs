@@ -11,9 +11,13 @@ use tcmu_mmc::media::{self, state};
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
-    /// Directory for the pid file.
+    /// Directory for the pid file and the control socket.
     #[arg(long, default_value = "/run/tcmu-mmc", global = true)]
     run_dir: PathBuf,
+    /// The daemon opens media only under these directories (repeat for several; symlinks
+    /// leading outside are refused). Default: anywhere.
+    #[arg(long = "media-dir", value_name = "DIR", global = true)]
+    media_dirs: Vec<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -21,7 +25,19 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve every TCMU device of subtype "mmc" (the default).
-    Run,
+    Run {
+        /// Do not offer targetcli's user:mmc backstores on the system D-Bus.
+        #[arg(long)]
+        no_dbus: bool,
+    },
+    /// List the drives: device, profile, tray, disc state, image, capacity and used blocks.
+    /// Live from the running daemon; drives it does not serve are read from their files
+    /// (never opened for writing).
+    Status {
+        /// Print JSON (an array of drives) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create and inspect disc images.
     Disc {
         #[command(subcommand)]
@@ -49,13 +65,27 @@ enum DiscAction {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Run) {
-        Command::Run => {
+    let result = match cli.command.unwrap_or(Command::Run { no_dbus: false }) {
+        Command::Run { no_dbus } => {
             let opts = daemon::Options {
                 run_dir: cli.run_dir,
+                dbus: !no_dbus,
+                media_dirs: cli.media_dirs,
                 ..Default::default()
             };
             daemon::run(opts).map_err(|e| e.to_string())
+        }
+        Command::Status { json } => {
+            let (drives, daemon_up) =
+                daemon::status::collect(&cli.run_dir, std::path::Path::new("/sys/kernel/config"));
+            if json {
+                serde_json::to_string_pretty(&drives)
+                    .map(|j| println!("{j}"))
+                    .map_err(|e| e.to_string())
+            } else {
+                print!("{}", daemon::status::table(&drives, daemon_up));
+                Ok(())
+            }
         }
         Command::Disc {
             action:

@@ -24,6 +24,8 @@ const STOP: Token = Token(1);
 pub enum Control {
     /// A new `dev_config` arrived (RECONFIG_DEVICE): load the medium it names.
     Reconfigure(String),
+    /// Describe the drive (for `tcmu-mmc status`).
+    Status(mpsc::Sender<super::status::DriveStatus>),
     Stop,
 }
 
@@ -45,6 +47,23 @@ impl DriveHandle {
         let _ = self.waker.wake();
     }
 
+    /// Something that asks the drive thread for its state, usable from another thread.
+    pub fn asker(&self) -> super::status::Asker {
+        let (control, waker) = (self.control.clone(), self.waker.clone());
+        super::status::Asker {
+            hba: self.uio.name.hba,
+            name: self.uio.name.device.clone(),
+            uio: self.uio.node.clone(),
+            config: self.uio.name.config.clone(),
+            ask: Box::new(move || {
+                let (tx, rx) = mpsc::channel();
+                control.send(Control::Status(tx)).ok()?;
+                waker.wake().ok()?;
+                Some(rx)
+            }),
+        }
+    }
+
     /// Ask the thread to finish and wait for it.
     pub fn stop(mut self) {
         let _ = self.control.send(Control::Stop);
@@ -63,6 +82,8 @@ impl DriveHandle {
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub configfs: PathBuf,
+    /// Where media may be opened from.
+    pub roots: Arc<media::MediaRoots>,
 }
 
 /// Start serving `uio` on a new thread.
@@ -71,12 +92,13 @@ pub fn spawn(uio: UioDevice, paths: &Paths) -> io::Result<DriveHandle> {
     let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
     let configfs_dir = uio.name.configfs_dir(&paths.configfs);
     let thread_uio = uio.clone();
+    let roots = paths.roots.clone();
     let (control, inbox) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name(format!("drive-{}", uio.name.device))
         .spawn(move || {
             let label = thread_uio.name.label();
-            if let Err(e) = run(thread_uio, poll, configfs_dir, inbox) {
+            if let Err(e) = run(thread_uio, poll, configfs_dir, inbox, &roots) {
                 log::error!("drive {label}: {e}");
             }
         })?;
@@ -99,9 +121,9 @@ fn serial_for(uio: &UioDevice) -> String {
 }
 
 /// Load the medium a configuration string names, logging what it is.
-fn load_medium(label: &str, dev_config: &str) -> media::Loaded {
+fn load_medium(label: &str, dev_config: &str, roots: &media::MediaRoots) -> media::Loaded {
     let loaded = match MediaConfig::parse(dev_config) {
-        Ok(cfg) => media::load(&cfg),
+        Ok(cfg) => media::load_within(&cfg, roots),
         Err(e) => media::Loaded::Empty(format!("bad configuration: {e}")),
     };
     match &loaded {
@@ -128,6 +150,7 @@ fn run(
     mut poll: Poll,
     configfs_dir: PathBuf,
     inbox: mpsc::Receiver<Control>,
+    roots: &media::MediaRoots,
 ) -> io::Result<()> {
     let label = uio.name.label();
     let size = uio
@@ -143,7 +166,7 @@ fn run(
     let mut ring = Ring::new(mapping).map_err(io::Error::other)?;
 
     let dev_config = attach::read_dev_config(&configfs_dir).unwrap_or(uio.name.config.clone());
-    let loaded = load_medium(&label, &dev_config);
+    let loaded = load_medium(&label, &dev_config, roots);
     let identity = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", &serial_for(&uio));
     let mut device = Device::new(identity, loaded);
     device.set_label(&label);
@@ -174,7 +197,10 @@ fn run(
                             Control::Stop => gone = true,
                             Control::Reconfigure(cfg) => {
                                 log::info!("drive {label}: new configuration {cfg:?}");
-                                device.change_medium(load_medium(&label, &cfg));
+                                device.change_medium(load_medium(&label, &cfg, roots));
+                            }
+                            Control::Status(reply) => {
+                                let _ = reply.send(super::status::live(&device));
                             }
                         }
                     }

@@ -1,8 +1,10 @@
 //! The daemon: finds TCMU devices of subtype `mmc` at start-up and as they come and go, runs
 //! one event loop per drive, and exits cleanly on SIGTERM/SIGINT.
 pub mod attach;
+pub mod dbus;
 pub mod drive_loop;
 pub mod netlink;
+pub mod status;
 pub mod uevent;
 pub mod uio;
 
@@ -23,6 +25,7 @@ use uio::UioDevice;
 const SIGNALS: Token = Token(0);
 const UEVENTS: Token = Token(1);
 const NETLINK: Token = Token(2);
+const CONTROL: Token = Token(3);
 
 /// Daemon settings.
 #[derive(Debug, Clone)]
@@ -33,6 +36,10 @@ pub struct Options {
     pub sysfs_uio: PathBuf,
     /// The configfs mount point.
     pub configfs: PathBuf,
+    /// Offer targetcli's `user:mmc` over the system D-Bus.
+    pub dbus: bool,
+    /// Directories media may be opened from (empty: anywhere).
+    pub media_dirs: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -41,6 +48,8 @@ impl Default for Options {
             run_dir: PathBuf::from("/run/tcmu-mmc"),
             sysfs_uio: PathBuf::from("/sys/class/uio"),
             configfs: PathBuf::from("/sys/kernel/config"),
+            dbus: true,
+            media_dirs: Vec::new(),
         }
     }
 }
@@ -69,6 +78,18 @@ pub fn run(opts: Options) -> io::Result<()> {
     mask.thread_block().map_err(io::Error::from)?;
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
 
+    let roots = crate::media::MediaRoots::new(&opts.media_dirs).map_err(io::Error::other)?;
+    if roots.is_confined() {
+        let dirs: Vec<String> = roots
+            .dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        log::info!("media confined to {}", dirs.join(", "));
+    } else {
+        log::info!("media may be opened anywhere (no --media-dir given)");
+    }
+    let roots = std::sync::Arc::new(roots);
     let mut poll = Poll::new()?;
     let mut monitor = uevent::UeventMonitor::open()
         .map_err(|e| io::Error::new(e.kind(), format!("uevent socket: {e}")))?;
@@ -92,6 +113,7 @@ pub fn run(opts: Options) -> io::Result<()> {
     let mut daemon = Daemon {
         paths: Paths {
             configfs: opts.configfs.clone(),
+            roots: roots.clone(),
         },
         opts,
         drives: HashMap::new(),
@@ -101,6 +123,28 @@ pub fn run(opts: Options) -> io::Result<()> {
     daemon.reconcile();
     daemon.join_netlink(&poll);
     std::fs::create_dir_all(&daemon.opts.run_dir)?;
+    // `tcmu-mmc status` asks here; a run dir that cannot hold a socket (9p, say) only costs
+    // the live part of that answer.
+    let control = match status::ControlSocket::bind(&daemon.opts.run_dir) {
+        Ok(c) => {
+            poll.registry().register(
+                &mut SourceFd(&c.listener().as_raw_fd()),
+                CONTROL,
+                Interest::READABLE,
+            )?;
+            Some(c)
+        }
+        Err(e) => {
+            log::warn!(
+                "control socket {}: {e}; `tcmu-mmc status` will not see live drive state",
+                status::socket_path(&daemon.opts.run_dir).display()
+            );
+            None
+        }
+    };
+    if daemon.opts.dbus {
+        dbus::spawn(daemon.opts.configfs.clone(), roots);
+    }
     let pid_path = pid_file(&daemon.opts.run_dir);
     std::fs::write(&pid_path, format!("{}\n", std::process::id()))?;
     log::info!(
@@ -128,6 +172,11 @@ pub fn run(opts: Options) -> io::Result<()> {
                     }
                 }
                 NETLINK => daemon.reconfigure_from_netlink(),
+                CONTROL => {
+                    if let Some(c) = &control {
+                        c.accept_all(|| daemon.drives.values().map(DriveHandle::asker).collect());
+                    }
+                }
                 _ => {
                     for e in monitor.drain() {
                         log::debug!("uevent {} {}", e.action, e.devpath);

@@ -30,3 +30,22 @@ pub const SUPPORTED: &[u16] = &[
 pub fn is_dvd(profile: u16) -> bool {
     (0x0010..=0x002b).contains(&profile)
 }
+
+/// The name users know a profile by (`status`, logs).
+pub fn name(profile: u16) -> &'static str {
+    match profile {
+        NONE => "none",
+        CD_ROM => "CD-ROM",
+        CD_R => "CD-R",
+        CD_RW => "CD-RW",
+        DVD_ROM => "DVD-ROM",
+        DVD_R_SEQUENTIAL => "DVD-R",
+        DVD_RAM => "DVD-RAM",
+        DVD_RW_RESTRICTED_OVERWRITE => "DVD-RW RO",
+        DVD_RW_SEQUENTIAL => "DVD-RW",
+        DVD_PLUS_RW => "DVD+RW",
+        DVD_PLUS_R => "DVD+R",
+        DVD_PLUS_R_DL => "DVD+R DL",
+        _ => "other",
+    }
+}
