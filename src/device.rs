@@ -29,6 +29,7 @@ impl Device {
         let mut drive = Drive::new(identity);
         drive.insert_initial(loaded.medium());
         drive.set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close));
+        drive.set_write_protected(loaded.disc().is_some_and(|d| d.write_protected));
         Device {
             drive,
             loaded,
@@ -46,6 +47,8 @@ impl Device {
         self.drive.change_medium(loaded.medium());
         self.drive
             .set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close));
+        self.drive
+            .set_write_protected(loaded.disc().is_some_and(|d| d.write_protected));
         self.loaded = loaded;
     }
 
@@ -56,6 +59,11 @@ impl Device {
 
     pub fn drive(&self) -> &Drive {
         &self.drive
+    }
+
+    /// What the configuration put in the drive (the disc and its image, or why it is empty).
+    pub fn loaded(&self) -> &Loaded {
+        &self.loaded
     }
 
     /// Serve every entry the kernel has queued. Returns whether anything was completed, in

@@ -283,3 +283,53 @@ fn a_broken_state_file_leaves_the_tray_empty() {
     let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
     assert_eq!(sense_triple(&rig.one(&[0; 6], 0)), (2, 0x3a, 1));
 }
+
+#[test]
+fn an_image_truncated_under_the_drive_reads_as_a_medium_error() {
+    let (img, data) = image("shrunk", 2048 * 64);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    let c = rig.one(&read10(0, 4), 4 * 2048);
+    assert_eq!((c.status, &c.data[..]), (0, &data[..4 * 2048]));
+    // Someone cuts the image to 8 blocks while the drive still believes in 64.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&img.0)
+        .unwrap()
+        .set_len(8 * 2048)
+        .unwrap();
+    let c = rig.one(&read10(16, 4), 4 * 2048);
+    assert_eq!(sense_triple(&c), (3, 0x11, 0x00));
+    // What is still there reads, and the drive keeps serving.
+    let c = rig.one(&read10(4, 4), 4 * 2048);
+    assert_eq!((c.status, &c.data[..]), (0, &data[4 * 2048..8 * 2048]));
+}
+
+#[test]
+fn a_recordable_disc_on_a_read_only_filesystem_is_write_protected() {
+    // Tests may run as root, which file modes do not stop: set the flag media::load sets when
+    // opening for writing fails with EACCES/EROFS (the e2e suite uses a read-only mount).
+    let dir = std::env::temp_dir().join(format!("tcmu-mmc-wp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("blank.iso");
+    media::create_blank(&path, tcmu_mmc::mmc::MediumKind::DvdPlusR, Some(1000)).unwrap();
+    let mut loaded = media::load(&MediaConfig::parse(&format!("mmc/{}", path.display())).unwrap());
+    if let media::Loaded::Disc(d) = &mut loaded {
+        d.write_protected = true;
+    }
+    let kernel = FakeKernel::new(Geometry::default());
+    let ring = Ring::new(kernel.memory()).unwrap();
+    let id = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "MMCTEST");
+    let mut rig = Rig {
+        kernel,
+        ring,
+        device: Device::new(id, loaded),
+    };
+    let c = burn(&mut rig, 0, &[0x55; 2048 * 16]);
+    assert_eq!(sense_triple(&c), (7, 0x27, 0x00));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    // Reading the disc's information still works.
+    let c = rig.one(&[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0], 34);
+    assert_eq!(c.status, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

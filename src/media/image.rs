@@ -159,7 +159,8 @@ impl Image {
     }
 
     /// Copy `blocks` blocks from `lba` into the start of `buf` (no more than `buf` holds).
-    /// Bytes past the end of the file read as zeros. Returns the bytes placed in `buf`.
+    /// Bytes past the end of the image (a partial last block) read as zeros; an image that
+    /// shrank below its size fails with `UnexpectedEof`. Returns the bytes placed in `buf`.
     pub fn read_into(
         &self,
         lba: u64,
@@ -176,7 +177,17 @@ impl Image {
                 break;
             }
             match self.vectored(Io::Read, buf, done, want - done, file_pos, iov)? {
-                0 => break, // the file shrank under us; the rest reads as zeros
+                // The file shrank under the drive (truncated by someone else): those blocks
+                // are gone, which a real disc reports as an unrecoverable read.
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the image ends at byte {file_pos}, short of the {} it had",
+                            self.size()
+                        ),
+                    ))
+                }
                 n => done += n,
             }
         }

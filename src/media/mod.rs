@@ -2,6 +2,7 @@
 //! recording state kept beside a recordable disc's image.
 pub mod config;
 pub mod image;
+pub mod roots;
 pub mod state;
 
 use std::io;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 
 pub use config::{ConfigError, MediaConfig};
 pub use image::Image;
+pub use roots::MediaRoots;
 
 use crate::mmc::Medium;
 
@@ -20,6 +22,9 @@ pub struct Disc {
     pub state_path: Option<PathBuf>,
     /// tgt's morph-on-close (`morph=close` in the configuration).
     pub finalize_on_close: bool,
+    /// A recordable disc whose image could only be opened read-only (file mode, read-only
+    /// filesystem): the drive reports it write-protected.
+    pub write_protected: bool,
     /// Whether the state file exists. A blank disc loaded from a bare empty image has none
     /// until the first write, which records it first: otherwise a crash before any
     /// SYNCHRONIZE CACHE would leave a non-empty image without state, i.e. a DVD-ROM.
@@ -82,9 +87,17 @@ impl Loaded {
 /// empty file is a blank recordable disc; a file with data is a DVD-ROM of that many 2048-byte
 /// blocks, unless a recording state beside it says it is a (possibly finalized) recordable disc.
 pub fn load(cfg: &MediaConfig) -> Loaded {
+    load_within(cfg, &MediaRoots::anywhere())
+}
+
+/// [`load`], for a drive that may only open media under `roots`.
+pub fn load_within(cfg: &MediaConfig, roots: &MediaRoots) -> Loaded {
     let Some(path) = &cfg.image else {
         return Loaded::Empty("no image configured".into());
     };
+    if let Err(why) = roots.admit(path) {
+        return Loaded::Empty(why);
+    }
     if cfg.offline {
         return Loaded::Empty(format!("offline (image {} kept)", path.display()));
     }
@@ -94,7 +107,15 @@ pub fn load(cfg: &MediaConfig) -> Loaded {
     }
 }
 
-fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> {
+/// Blocks of a `len`-byte image; a partial last block counts (it reads back zero-padded).
+fn blocks_of(len: u64) -> u32 {
+    u32::try_from(len.div_ceil(crate::scsi::BLOCK_SIZE as u64)).unwrap_or(u32::MAX)
+}
+
+/// The disc an image file holds, found without opening anything for writing: its recorded
+/// state, a blank disc for an empty file, else a DVD-ROM. The second value says whether a
+/// recording state exists beside it.
+fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<(Medium, bool), String> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => format!("{shown}: no such file"),
@@ -103,37 +124,68 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
     if !meta.is_file() {
         return Err(format!("{shown}: not a regular file"));
     }
-    let state_path = state::state_path(path);
-    let recorded = state::load(&state_path)?;
-    let state_recorded = recorded.is_some();
-    let medium = match recorded {
-        Some(m) => m,
-        None if meta.len() == 0 => Medium::blank(cfg.blank_kind, cfg.blank_capacity),
-        None => {
-            let img = Image::open(path).map_err(|e| format!("{shown}: {e}"))?;
-            return Ok(Disc {
-                medium: Medium::dvd_rom(img.blocks()),
-                image: img,
-                state_path: None,
-                finalize_on_close: false,
-                state_recorded: std::cell::Cell::new(false),
-            });
-        }
+    Ok(match state::load(&state::state_path(path))? {
+        Some(m) => (m, true),
+        None if meta.len() == 0 => (Medium::blank(cfg.blank_kind, cfg.blank_capacity), false),
+        None => (Medium::dvd_rom(blocks_of(meta.len())), false),
+    })
+}
+
+/// What `cfg` would put in the drive, without opening the image for writing or changing
+/// anything (for `status` and configuration checks): the medium, or why the tray is empty.
+pub fn inspect(cfg: &MediaConfig) -> Result<Medium, String> {
+    let Some(path) = &cfg.image else {
+        return Err("no image configured".into());
     };
+    if cfg.offline {
+        return Err(format!("offline (image {} kept)", path.display()));
+    }
+    let (medium, _) = examine(cfg, path)?;
+    // Reading must be possible for any disc; writing is checked when the drive loads it.
+    std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(medium)
+}
+
+fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> {
+    let shown = path.display();
+    let (medium, state_recorded) = examine(cfg, path)?;
+    if !state_recorded && medium.kind == crate::mmc::MediumKind::DvdRom {
+        let img = Image::open(path).map_err(|e| format!("{shown}: {e}"))?;
+        return Ok(Disc {
+            medium: Medium::dvd_rom(img.blocks()),
+            image: img,
+            state_path: None,
+            finalize_on_close: false,
+            write_protected: false,
+            state_recorded: std::cell::Cell::new(false),
+        });
+    }
+    let state_path = state::state_path(path);
+    let mut write_protected = false;
     let image = if medium.is_writable() {
-        let img = Image::open_writable(path).map_err(|e| format!("{shown}: {e}"))?;
-        // Bytes past the recorded end were never acknowledged (no SYNCHRONIZE CACHE or CLOSE
-        // covered them): drop them, so the image is the disc.
-        let recorded_bytes = u64::from(medium.readable_blocks()) * crate::scsi::BLOCK_SIZE as u64;
-        if img.size() > recorded_bytes {
-            log::warn!(
-                "{shown}: dropping {} unacknowledged bytes",
-                img.size() - recorded_bytes
-            );
-            img.truncate(recorded_bytes)
-                .map_err(|e| format!("{shown}: truncate: {e}"))?;
+        match Image::open_writable(path) {
+            Ok(img) => {
+                // Bytes past the recorded end were never acknowledged (no SYNCHRONIZE CACHE
+                // or CLOSE covered them): drop them, so the image is the disc.
+                let recorded_bytes =
+                    u64::from(medium.readable_blocks()) * crate::scsi::BLOCK_SIZE as u64;
+                if img.size() > recorded_bytes {
+                    log::warn!(
+                        "{shown}: dropping {} unacknowledged bytes",
+                        img.size() - recorded_bytes
+                    );
+                    img.truncate(recorded_bytes)
+                        .map_err(|e| format!("{shown}: truncate: {e}"))?;
+                }
+                img
+            }
+            Err(e) if is_read_only_error(&e) => {
+                log::warn!("{shown}: {e}: the disc is write-protected");
+                write_protected = true;
+                Image::open(path).map_err(|e| format!("{shown}: {e}"))?
+            }
+            Err(e) => return Err(format!("{shown}: {e}")),
         }
-        img
     } else {
         Image::open(path).map_err(|e| format!("{shown}: {e}"))?
     };
@@ -142,8 +194,18 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
         medium,
         state_path: Some(state_path),
         finalize_on_close: cfg.finalize_on_close,
+        write_protected,
         state_recorded: std::cell::Cell::new(state_recorded),
     })
+}
+
+/// An open-for-writing failure that means "this file may be read but not written".
+fn is_read_only_error(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EROFS | libc::EPERM | libc::ETXTBSY)
+        )
 }
 
 /// Create a blank disc of `kind` at `path`: an empty image plus its recording state, so the
@@ -172,29 +234,118 @@ pub fn create_blank(
     Ok(medium)
 }
 
-/// One line describing a disc image and its state, for `tcmu-mmc disc info`.
+/// One line describing a disc image and its state, for `tcmu-mmc disc info`. Read-only.
 pub fn describe(path: &std::path::Path) -> Result<String, String> {
     let cfg = MediaConfig {
         image: Some(path.to_owned()),
         ..MediaConfig::default()
     };
-    match load(&cfg) {
-        Loaded::Empty(why) => Err(why),
-        Loaded::Disc(d) => {
-            let m = &d.medium;
-            Ok(format!(
-                "{}: {} profile {:04x} status {:?}{} capacity {} readable {} formatted {} sessions {} tracks {}",
+    let m = inspect(&cfg)?;
+    Ok(format!(
+        "{}: {} profile {:04x} status {:?}{} capacity {} readable {} formatted {} sessions {} tracks {}",
+        path.display(),
+        state::kind_name(m.kind),
+        m.profile(),
+        m.status(),
+        if m.finalized { " finalized" } else { "" },
+        m.capacity,
+        m.readable_blocks(),
+        m.formatted,
+        m.closed_sessions(),
+        m.tracks.len()
+    ))
+}
+
+/// Check a full `dev_config` value before it is given to the kernel (targetcli's CheckConfig,
+/// `ChangeMedium`): `Ok` says what the drive will show, `Err` names the problem. A missing
+/// image is accepted (the tray shows empty, as the seed defines) when its directory exists.
+pub fn check_config(dev_config: &str, roots: &MediaRoots) -> Result<String, String> {
+    let cfg = MediaConfig::parse(dev_config).map_err(|e| e.0)?;
+    let Some(path) = &cfg.image else {
+        return Ok("empty tray".into());
+    };
+    roots.admit(path)?;
+    if !path.exists() {
+        let dir = path.parent().unwrap_or(std::path::Path::new("/"));
+        if !dir.is_dir() {
+            return Err(format!(
+                "{}: directory {} does not exist",
                 path.display(),
-                state::kind_name(m.kind),
-                m.profile(),
-                m.status(),
-                if m.finalized { " finalized" } else { "" },
-                m.capacity,
-                m.readable_blocks(),
-                m.formatted,
-                m.closed_sessions(),
-                m.tracks.len()
-            ))
+                dir.display()
+            ));
         }
+        return Ok(format!("{}: no such file yet: empty tray", path.display()));
+    }
+    if cfg.offline {
+        return Ok(format!("offline, image {} kept", path.display()));
+    }
+    let m = inspect(&cfg)?;
+    Ok(format!(
+        "{}: {}{}, {} of {} blocks recorded",
+        path.display(),
+        state::kind_name(m.kind),
+        if m.finalized { " (finalized)" } else { "" },
+        m.readable_blocks(),
+        m.capacity
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn check_config_any(cfg: &str) -> Result<String, String> {
+        check_config(cfg, &MediaRoots::anywhere())
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tcmu-mmc-media-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn inspect_reads_without_changing_the_image() {
+        let dir = scratch("inspect");
+        let img = dir.join("b.iso");
+        create_blank(&img, crate::mmc::MediumKind::DvdPlusR, Some(1000)).unwrap();
+        // Unacknowledged bytes past the recorded end: load() would drop them, inspect() not.
+        std::fs::write(&img, vec![7u8; 4096]).unwrap();
+        // Read-only file: inspect must not need write access.
+        std::fs::set_permissions(&img, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let cfg = MediaConfig::parse(&format!("mmc/{}", img.display())).unwrap();
+        let m = inspect(&cfg).unwrap();
+        assert_eq!(
+            (m.kind, m.capacity, m.readable_blocks()),
+            (crate::mmc::MediumKind::DvdPlusR, 1000, 0)
+        );
+        assert_eq!(std::fs::metadata(&img).unwrap().len(), 4096);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn check_config_names_the_problem() {
+        let dir = scratch("check");
+        let iso = dir.join("d.iso");
+        std::fs::write(&iso, vec![0u8; 2048 * 3]).unwrap();
+        let ok = check_config_any(&format!("mmc/{}", iso.display())).unwrap();
+        assert!(ok.contains("dvd-rom") && ok.contains("3 of 3"), "{ok}");
+        assert_eq!(check_config_any("mmc/").unwrap(), "empty tray");
+        let later = check_config_any(&format!("mmc/{}/new.iso", dir.display())).unwrap();
+        assert!(later.contains("empty tray"), "{later}");
+        let e = check_config_any("mmc//no/such/dir/x.iso").unwrap_err();
+        assert!(
+            e.contains("/no/such/dir") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e = check_config_any(&format!("mmc/{}", dir.display())).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = check_config_any(&format!("mmc/{};type=floppy", iso.display())).unwrap_err();
+        assert!(e.contains("type="), "{e}");
+        let e = check_config_any("file/x").unwrap_err();
+        assert!(e.contains("mmc/"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -18,6 +18,8 @@ pub mod toc;
 pub mod tray;
 
 #[cfg(test)]
+mod fuzz_regressions;
+#[cfg(test)]
 mod tests;
 
 use crate::scsi::cdb::opcode as op;
@@ -48,6 +50,8 @@ pub struct Drive {
     persist: bool,
     /// Set by FORMAT UNIT and BLANK: the caller empties the image before recording the state.
     erase: bool,
+    /// The medium's image cannot be written: every recording command fails with 07/27/00.
+    write_protected: bool,
 }
 
 impl Drive {
@@ -64,7 +68,17 @@ impl Drive {
             finalize_on_close: false,
             persist: false,
             erase: false,
+            write_protected: false,
         }
+    }
+
+    /// Mark the loaded medium as impossible to record (a read-only image file).
+    pub fn set_write_protected(&mut self, on: bool) {
+        self.write_protected = on;
+    }
+
+    pub fn write_protected(&self) -> bool {
+        self.write_protected
     }
 
     pub fn identity(&self) -> &Identity {
@@ -197,6 +211,20 @@ impl Drive {
             if let Some(ua) = self.unit_attention.take() {
                 return Outcome::Check(ua);
             }
+        }
+        if self.write_protected
+            && self.medium().is_some()
+            && matches!(
+                opcode,
+                op::WRITE_10
+                    | op::WRITE_12
+                    | op::FORMAT_UNIT
+                    | op::BLANK
+                    | op::RESERVE_TRACK
+                    | op::CLOSE_TRACK_SESSION
+            )
+        {
+            return Outcome::Check(Sense::WRITE_PROTECTED);
         }
         let result: CmdResult = match opcode {
             op::TEST_UNIT_READY => self.require_medium().map(|_| Outcome::Good),

@@ -72,6 +72,8 @@ impl Sense {
     pub const UNRECOVERED_READ_ERROR: Sense = Sense::new(key::MEDIUM_ERROR, 0x11, 0x00);
     /// 03/0C/00: write error.
     pub const WRITE_ERROR: Sense = Sense::new(key::MEDIUM_ERROR, 0x0c, 0x00);
+    /// 07/27/00: the medium cannot be written (its image is read-only).
+    pub const WRITE_PROTECTED: Sense = Sense::new(key::DATA_PROTECT, 0x27, 0x00);
     /// 04/44/00: internal target failure (a malformed request from the kernel side).
     pub const INTERNAL_TARGET_FAILURE: Sense = Sense::new(key::HARDWARE_ERROR, 0x44, 0x00);
     /// 05/1A/00: parameter list length error.
