@@ -4,22 +4,25 @@
 # Source this file from a bash script that runs with `set -euo pipefail`.
 # Everything here works on the running kernel's LIO configfs tree:
 #
-#   /sys/kernel/config/target/core/user_0/<NAME>      TCMU backstore (one drive)
+#   /sys/kernel/config/target/core/user_<N>/<NAME>    TCMU backstore (one drive, its own HBA)
 #   /sys/kernel/config/target/loopback/<naa>/tpgt_1   tcm_loop fabric (local SCSI host)
+#   /sys/kernel/config/target/iscsi/<iqn>/tpgt_1      iSCSI target (configfs-scripts/iscsi-target)
 #
 # Environment (all optional):
 #   TCMU_MMC_RUN_DIR       daemon run dir holding tcmu-mmc.pid (default /run/tcmu-mmc)
 #   MMC_ATTACH_TIMEOUT     seconds `attach` waits for the daemon to open the uio (15)
 #   MMC_BLANK_DEV_SIZE     dev_size for an empty (0-byte) image file (DVD+R SL size)
+#   MMC_MAX_DATA_AREA_MB   TCMU data area of a drive in MiB (8; the kernel's default is 1024)
+#   MMC_CMD_RING_MB        TCMU command ring of a drive in MiB (1; the kernel's default is 8)
 #   MMC_LOOP_WWN           tcm_loop target WWN (naa.5001405c0ffee001)
 #   MMC_LOOP_NEXUS         tcm_loop initiator (nexus) WWN (naa.5001405c0ffee002)
 
 CFS_ROOT=${CFS_ROOT:-/sys/kernel/config}
 TARGET_ROOT=$CFS_ROOT/target
 CORE_ROOT=$TARGET_ROOT/core
-# The TCMU HBA. All drives of this tool live on one HBA.
-MMC_HBA=${MMC_HBA:-user_0}
-MMC_HBA_DIR=$CORE_ROOT/$MMC_HBA
+# Every drive has an HBA of its own, core/user_<N>/<NAME>, the layout rtslib (targetcli)
+# uses for user backstores: targetcli deletes a storage object's HBA along with it, so drives
+# sharing one HBA would break its clearconfig.
 # The subtype tcmu-mmc claims in dev_config ("mmc/<path>").
 MMC_SUBTYPE=mmc
 # shellcheck disable=SC2034 # used by the scripts that source this file
@@ -28,6 +31,12 @@ MMC_BLOCK_SIZE=2048
 # image so that a later write-capable daemon has a sane capacity; the kernel itself accepts
 # any dev_size, including 0 (it is only reported in `info` and passed to the handler).
 MMC_BLANK_DEV_SIZE=${MMC_BLANK_DEV_SIZE:-4700372992}
+# The kernel allocates a drive's command ring up front and its data area as commands use it,
+# and both are mapped into the daemon, so they bound the memory a drive costs. 8 MiB of data
+# area holds several of the largest requests a host sends (max_sectors_kb is 1280 by
+# default) and any queue depth of small ones; 1 MiB of ring holds thousands of entries.
+MMC_MAX_DATA_AREA_MB=${MMC_MAX_DATA_AREA_MB:-8}
+MMC_CMD_RING_MB=${MMC_CMD_RING_MB:-1}
 MMC_ATTACH_TIMEOUT=${MMC_ATTACH_TIMEOUT:-15}
 TCMU_MMC_RUN_DIR=${TCMU_MMC_RUN_DIR:-/run/tcmu-mmc}
 
@@ -161,7 +170,21 @@ dev_size_for() {
 
 # ---------------------------------------------------------------- backstores
 
-backstore_dir() { printf '%s/%s' "$MMC_HBA_DIR" "$1"; }
+# The configfs directory of drive NAME (any core/user_<N>/NAME), or empty if there is none.
+backstore_dir() {
+    local d
+    for d in "$CORE_ROOT"/user_*/"$1"; do
+        [ -e "$d/control" ] && printf '%s' "$d" && return 0
+    done
+    return 0
+}
+
+# A directory for a new drive NAME on a fresh HBA (the lowest free user_<N>).
+new_backstore_dir() {
+    local n=0
+    while [ -e "$CORE_ROOT/user_$n" ]; do n=$((n + 1)); done
+    printf '%s/user_%s/%s' "$CORE_ROOT" "$n" "$1"
+}
 
 backstore_exists() { [ -d "$(backstore_dir "$1")" ]; }
 
@@ -186,28 +209,29 @@ backstore_size() {
     sed -n 's/.* Size: \([0-9]*\).*/\1/p' "$(backstore_dir "$1")/info" | head -n1
 }
 
-# Names of all backstores on our HBA.
+# Names of all tcmu-mmc drives (user backstores whose dev_config is "mmc/...").
 backstore_names() {
-    local d
-    [ -d "$MMC_HBA_DIR" ] || return 0
-    for d in "$MMC_HBA_DIR"/*/; do
-        [ -d "$d" ] || continue
+    local d cfg
+    for d in "$CORE_ROOT"/user_*/*/; do
         d=${d%/}
-        d=${d##*/}
-        # Skip configfs default groups of the HBA itself (there are none today, but be safe).
-        [ -e "$MMC_HBA_DIR/$d/control" ] || continue
-        printf '%s\n' "$d"
+        [ -e "$d/control" ] || continue
+        cfg=$(tr -d '\n' <"$d/attrib/dev_config" 2>/dev/null || true)
+        case $cfg in "$MMC_SUBTYPE"/*) printf '%s\n' "${d##*/}" ;; esac
     done
 }
 
 # /dev/uioN of a backstore, or empty. The uio name is tcm-user/<hba>/<name>[/<config>].
 backstore_uio() {
-    local name=$1 u n
+    local name=$1 d hba u n
+    d=$(backstore_dir "$name")
+    [ -n "$d" ] || return 0
+    hba=${d%/*}
+    hba=${hba##*/user_}
     for u in /sys/class/uio/uio*; do
         [ -e "$u/name" ] || continue
         n=$(cat "$u/name" 2>/dev/null || true)
         case $n in
-            "tcm-user/${MMC_HBA#user_}/$name" | "tcm-user/${MMC_HBA#user_}/$name/"*)
+            "tcm-user/$hba/$name" | "tcm-user/$hba/$name/"*)
                 printf '/dev/%s' "${u##*/}"
                 return 0
                 ;;
@@ -280,6 +304,23 @@ loop_lun_of() {
         done
     done
     return 0
+}
+
+# Every fabric LUN directory (any fabric, any target: tcm_loop, iscsi, ...) that links
+# backstore NAME, one per line, e.g. …/target/iscsi/<iqn>/tpgt_1/lun/lun_0.
+fabric_luns_of() {
+    local name=$1 want l link
+    want=$(backstore_dir "$name")
+    for l in "$TARGET_ROOT"/*/*/tpgt_*/lun/lun_*; do
+        [ -d "$l" ] || continue
+        for link in "$l"/*; do
+            [ -L "$link" ] || continue
+            if [ "$(readlink -f "$link" 2>/dev/null)" = "$want" ]; then
+                printf '%s\n' "$l"
+                break
+            fi
+        done
+    done
 }
 
 # Lowest free LUN number on the tcm_loop TPG.

@@ -16,36 +16,6 @@ burn_drive() { # burn_drive NAME IMAGE [OPTIONS]: create + attach, print the blo
     udevadm settle --timeout=30
     drive_sr "$1"
 }
-# Bytes 6-7 of GET CONFIGURATION: the current profile, as 4 hex digits.
-current_profile() {
-    sg_raw -r 8 "$1" 46 00 00 00 00 00 00 00 08 00 2>&1 |
-        awk '/^ *00 /{print $8 $9; exit}'
-}
-# The first SIZE bytes of DEV equal FILE.
-same_prefix() { # same_prefix DEV FILE
-    local n
-    n=$(stat -c %s "$2")
-    timeout 120 dd if="$1" bs=2048 count=$((n / 2048)) 2>/dev/null | cmp -s - "$2"
-}
-# The image holds FILE followed only by zeros (growisofs pads the track to 32 KiB).
-image_is_file_padded() { # image_is_file_padded IMAGE FILE
-    local n m
-    n=$(stat -c %s "$2")
-    m=$(stat -c %s "$1")
-    cmp -s -n "$n" "$1" "$2" && [ "$m" -ge "$n" ] && [ "$m" -le $((n + 32768)) ] &&
-        [ -z "$(tail -c +$((n + 1)) "$1" | tr -d '\0' | head -c 1)" ]
-}
-mounted_sums_ok() { # mounted_sums_ok DEV SUMFILE...: mount DEV read-only, check every list
-    local dev=$1 f rc=0
-    shift
-    timeout 60 mount -t iso9660 -o ro "$dev" "$MNT" || return 1
-    for f in "$@"; do
-        (cd "$MNT" && timeout 120 sha256sum --quiet -c "$f") || rc=1
-    done
-    umount "$MNT"
-    return $rc
-}
-
 step "DVD+R: growisofs -Z on a blank disc"
 BT=$IMG/burn-tree
 rm -rf "$BT" "$IMG"/blank-*.iso "$IMG"/blank-*.iso.tcmu-mmc.json
@@ -158,8 +128,11 @@ step "DVD+R: kill -9 in the middle of a burn"
 sr=$(burn_drive p7 "$IMG/blank-7.iso")
 timeout 600 growisofs -Z "$sr=$BIG" >"$OUT/burn-killed.log" 2>&1 &
 GP=$!
+# Kill once a quarter of the image (at most 20 MB) is written: well inside the burn.
+kill_at=$(($(stat -c %s "$BIG") / 4))
+[ "$kill_at" -le 20000000 ] || kill_at=20000000
 for _ in $(seq 1 300); do
-    [ "$(stat -c %s "$IMG/blank-7.iso")" -gt 20000000 ] && break
+    [ "$(stat -c %s "$IMG/blank-7.iso")" -gt "$kill_at" ] && break
     kill -0 $GP 2>/dev/null || break
     sleep 0.2
 done

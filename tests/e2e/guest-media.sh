@@ -4,7 +4,8 @@
 # rewrite the live device's dev_config (delivered to the daemon as a netlink RECONFIG), and
 # eject/load from the initiator. The drive made here is removed before returning.
 # required: media_offline media_online media_load_blank media_load_iso media_eject_load
-# required: media_prevent_blocks_eject media_config_is_record
+# required: media_prevent_blocks_eject media_config_is_record media_eject_refused_mounted
+# required: media_eject_after_umount
 
 step "media control: offline, online, load"
 out=$(mmc create m0 "$SMALL" 2>&1 && mmc attach m0 2>&1)
@@ -79,6 +80,39 @@ if echo "$p_out" | grep -qi 'Medium removal prevented'; then
 else
     fail media_prevent_blocks_eject "$(echo "$p_out" | oneline)"
 fi
+# A mount holds the medium: the eject tool cannot unmount it, fails, and the disc stays,
+# mounted and readable. Locking the door through the kernel (eject -i on: CDROM_LOCKDOOR,
+# which sr sends as PREVENT MEDIUM REMOVAL) makes the drive refuse an eject sent around the
+# kernel with 05/53/02, and `tcmu-mmc status` shows the lock.
+(timeout 60 mount -t iso9660 -o ro "$sr" "$MNT" && cd "$MNT" && exec sleep 120) &
+holder=$!
+sleep 3
+out=$(timeout 60 eject "$sr" 2>&1)
+rc=$?
+lock_out=$(timeout 60 eject -i on "$sr" 2>&1)
+sg=$(timeout 60 sg_raw "$sr" 1b 00 00 00 02 00 2>&1)
+locked=$(timeout 30 "$BIN" --run-dir "$RUN" status --json 2>>"$OUT/status-errors.log" | python3 -c '
+import json, sys
+print([d["locked"] for d in json.load(sys.stdin) if d["name"] == "m0"])' 2>&1)
+timeout 60 eject -i off "$sr" >/dev/null 2>&1
+echo "eject while mounted: rc $rc ($out); eject -i on: $lock_out; sg_raw: $sg; status locked: $locked"
+if [ $rc -ne 0 ] && mountpoint -q "$MNT" && echo "$sg" | grep -qi 'Medium removal prevented' &&
+    [ "$locked" = "[True]" ] && ls "$MNT" >/dev/null 2>&1 &&
+    [ "$(blockdev --getsize64 "$sr" 2>&1)" = "$(stat -c %s "$BIG")" ]; then
+    pass media_eject_refused_mounted
+else
+    fail media_eject_refused_mounted "eject rc $rc: $(echo "$out" | oneline); sg_raw: $(echo "$sg" | oneline); locked $locked"
+fi
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+timeout 60 umount "$MNT"
+out=$(timeout 60 eject "$sr" 2>&1)
+rc=$?
+out2=$(timeout 60 eject -t "$sr" 2>&1)
+rc2=$?
+sleep 2
+check media_eject_after_umount "eject rc $rc, eject -t rc $rc2: $(echo "$out $out2" | oneline)" \
+    [ $rc -eq 0 -a $rc2 -eq 0 -a "$(blockdev --getsize64 "$sr" 2>&1)" = "$(stat -c %s "$BIG")" ]
 cfg=$(backstore_config m0)
 check media_config_is_record "dev_config '$cfg'" [ "$cfg" = "mmc/$BIG" ]
 mmc delete m0

@@ -79,16 +79,6 @@ udf_compare() { # udf_compare SCENARIO DEV: mount read-only and check every chec
     fi
 }
 
-restart_daemon() { # restart_daemon NAME...: SIGTERM, start again, wait for NAME to attach
-    local n
-    kill -TERM "$DPID"
-    wait "$DPID" 2>/dev/null
-    daemon_start || return 1
-    for n in "$@"; do
-        (wait_daemon_attached "$n" 30) >/dev/null 2>&1 || return 1
-    done
-}
-
 # packet_writing NAME TYPE MEDIA_TYPE PREPARE...: the pktcdvd scenarios for one medium
 packet_writing() {
     local name=$1 type=$2 media=$3 sr out rc

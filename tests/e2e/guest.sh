@@ -18,7 +18,8 @@ REPO=$(cd "$HERE/../.." && pwd)
 BIN=${E2E_DAEMON:-$REPO/target/release/tcmu-mmc}
 OUT=$WORK/out
 IMG=$WORK/img
-RUN=$WORK/run
+# The daemon's run dir (pid file, control socket) on the guest's tmpfs: 9p cannot hold a socket.
+RUN=/run/tcmu-mmc-e2e
 MNT=$WORK/mnt
 RES=$OUT/results.txt
 DLOG=$OUT/daemon.log
@@ -56,8 +57,11 @@ oneline() { tr '\n' ' ' | sed 's/  */ /g; s/ $//' | cut -c1-300; }
 mmc() { timeout 120 "${MMC[@]}" "$@"; }
 
 DPID=
+DAEMON_ARGS=() # extra daemon options for the next daemon_start (e.g. --media-dir)
 daemon_start() {
-    RUST_LOG=${E2E_RUST_LOG:-info} "$BIN" --run-dir "$RUN" >"$DLOG" 2>&1 &
+    # Each start gets a fresh daemon.log (scenarios grep it); earlier ones are kept.
+    [ -s "$DLOG" ] && cat "$DLOG" >>"$OUT/daemon-earlier.log"
+    RUST_LOG=${E2E_RUST_LOG:-info} "$BIN" --run-dir "$RUN" "${DAEMON_ARGS[@]}" >"$DLOG" 2>&1 &
     DPID=$!
     for _ in $(seq 1 150); do
         [ -s "$RUN/tcmu-mmc.pid" ] && [ "$(tr -dc 0-9 <"$RUN/tcmu-mmc.pid")" = "$DPID" ] && return 0
@@ -76,11 +80,71 @@ drive_addr() {
 drive_sr() { scsi_block_dev "$(drive_addr "$1")"; }
 drive_sg() { scsi_generic_dev "$(drive_addr "$1")"; }
 
+# ---- helpers shared by the sub-suites
+# Bytes 6-7 of GET CONFIGURATION: the current profile, as 4 hex digits.
+current_profile() {
+    sg_raw -r 8 "$1" 46 00 00 00 00 00 00 00 08 00 2>&1 |
+        awk '/^ *00 /{print $8 $9; exit}'
+}
+# The first SIZE bytes of DEV equal FILE.
+same_prefix() { # same_prefix DEV FILE
+    local n
+    n=$(stat -c %s "$2")
+    timeout 120 dd if="$1" bs=2048 count=$((n / 2048)) 2>/dev/null | cmp -s - "$2"
+}
+# The image holds FILE followed only by zeros (growisofs pads the track to 32 KiB).
+image_is_file_padded() { # image_is_file_padded IMAGE FILE
+    local n m
+    n=$(stat -c %s "$2")
+    m=$(stat -c %s "$1")
+    cmp -s -n "$n" "$1" "$2" && [ "$m" -ge "$n" ] && [ "$m" -le $((n + 32768)) ] &&
+        [ -z "$(tail -c +$((n + 1)) "$1" | tr -d '\0' | head -c 1)" ]
+}
+mounted_sums_ok() { # mounted_sums_ok DEV SUMFILE...: mount DEV read-only, check every list
+    local dev=$1 f rc=0
+    shift
+    timeout 60 mount -t iso9660 -o ro "$dev" "$MNT" || return 1
+    for f in "$@"; do
+        (cd "$MNT" && timeout 120 sha256sum --quiet -c "$f") || rc=1
+    done
+    umount "$MNT"
+    return $rc
+}
+
+restart_daemon() { # restart_daemon NAME...: SIGTERM, start again, wait for NAME to attach
+    local n
+    kill -TERM "$DPID"
+    wait "$DPID" 2>/dev/null
+    daemon_start || return 1
+    for n in "$@"; do
+        (wait_daemon_attached "$n" 30) >/dev/null 2>&1 || return 1
+    done
+}
+
+# status_field NAME FIELD: one field of `tcmu-mmc status --json` for the drive NAME
+status_field() {
+    timeout 30 "$BIN" --run-dir "$RUN" status --json 2>>"$OUT/status-errors.log" | python3 -c '
+import json, sys
+for d in json.load(sys.stdin):
+    if d["name"] == sys.argv[1]:
+        v = d[sys.argv[2]]
+        print(",".join(v) if isinstance(v, list) else v)' "$1" "$2" 2>>"$OUT/status-errors.log"
+}
+# wait_status NAME FIELD VALUE: up to 30 s for the daemon to report VALUE
+wait_status() {
+    local i
+    for i in $(seq 1 60); do
+        [ "$(status_field "$1" "$2")" = "$3" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
 # be32 LBA as four sg_raw hex bytes
 be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 
 # Sub-suites, in run order (see "sub-suites" below).
-E2E_PARTS="burn media rewritable"
+E2E_PARTS="burn media rewritable faults targetcli iscsi many storm"
 
 SMALL=$IMG/small.iso
 BIG=$IMG/big.iso
@@ -91,8 +155,8 @@ out=$(mmc create d0 "$SMALL" 2>&1)
 rc=$?
 echo "$out"
 check script_create "mmc-drive create d0 failed (rc $rc): $(echo "$out" | oneline)" \
-    [ $rc -eq 0 -a -d "$MMC_HBA_DIR/d0" ]
-check backstore_2048 "info: $(oneline <"$MMC_HBA_DIR/d0/info")" grep -q 'SectorSize: 2048' "$MMC_HBA_DIR/d0/info"
+    [ $rc -eq 0 -a -n "$(backstore_dir d0)" ]
+check backstore_2048 "info: $(oneline <"$(backstore_dir d0)/info")" grep -q 'SectorSize: 2048' "$(backstore_dir d0)/info"
 
 out=$(mmc create d0 "$SMALL" 2>&1)
 rc=$?

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Host-side helpers for the real-kernel tests: dependencies, the guest kernel, test images
 # and booting a QEMU guest with virtme-ng. Sourced by tests/e2e/run.sh,
-# tests/bench/read-throughput.sh and configfs-scripts/demo.
+# tests/bench/kernel.sh and configfs-scripts/demo.
 #
 # Environment (optional):
 #   E2E_WORK        work dir shared writable into the guest (default $REPO/target/e2e)
@@ -14,13 +14,16 @@ E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E_LIB_DIR/../.." && pwd)
 E2E_WORK=${E2E_WORK:-$REPO/target/e2e}
 E2E_VENV=$REPO/target/vng-venv
-E2E_BIN=$REPO/target/release/tcmu-mmc
+# The daemon the guest runs: a private copy of the release build in the work dir, so a
+# rebuild on the host (another run, an editor) never swaps the binary under a running guest.
+E2E_BIN=$E2E_WORK/bin/tcmu-mmc
 E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-1800}
 
 # Debian packages the host (and so the guest, which shares the host's root) needs.
 E2E_DEB_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static sg3-utils xorriso
     genisoimage udftools eject python3-venv fio kmod udev coreutils util-linux
-    growisofs wodim make gcc linux-source-6.1 xz-utils python3)
+    growisofs wodim make gcc linux-source-6.1 xz-utils python3 dbus targetcli-fb
+    open-iscsi iproute2)
 
 e2e_log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 e2e_die() {
@@ -149,6 +152,8 @@ e2e_build_pktcdvd() {
 e2e_build() {
     e2e_log "cargo build --release"
     (cd "$REPO" && cargo build --release) >&2 || return 1
+    mkdir -p "$E2E_WORK/bin"
+    cp "$REPO/target/release/tcmu-mmc" "$E2E_BIN.new" && mv "$E2E_BIN.new" "$E2E_BIN" || return 1
     [ -x "$E2E_BIN" ] || {
         e2e_log "no $E2E_BIN after build"
         return 1

@@ -52,7 +52,7 @@ mkdir -p "$OUT"
 : >"$OUT/results.txt"
 
 set +e
-e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} ${E2E_ONLY:+E2E_ONLY='$E2E_ONLY'} ${E2E_DAEMON:+E2E_DAEMON=$E2E_DAEMON} /bin/bash $HERE/guest.sh $E2E_WORK"
+e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} ${E2E_ONLY:+E2E_ONLY='$E2E_ONLY'} E2E_DAEMON=${E2E_DAEMON:-$E2E_BIN} /bin/bash $HERE/guest.sh $E2E_WORK"
 vng_rc=$?
 set -e
 

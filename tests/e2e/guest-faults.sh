@@ -1,0 +1,156 @@
+# shellcheck shell=bash
+# Faults and restarts, sourced by guest.sh inside the guest: backing-store failures reach the
+# initiator as a real drive's sense (full filesystem 03/0C/00, image cut short 03/11/00,
+# read-only image 07/27/00) while another drive keeps reading; media outside --media-dir are
+# refused; kill -9 and SIGTERM during a long read, restart, and the read completes intact.
+# Every drive made here is removed before returning.
+# required: fault_enospc_write fault_enospc_other_drive fault_truncated_read
+# required: fault_removed_read fault_readonly_media confine_symlink_refused confine_inside_ok
+# required: restart_kill9_read restart_sigterm_read faults_daemon_alive
+
+FD=$RUN/faults
+rm -rf "$FD"
+mkdir -p "$FD"
+# fault_drive NAME IMAGE [OPTIONS]: create + attach (subshell-safe), print the block device
+fault_drive() {
+    mmc create "$1" "$2" ${3:+"$3"} >/dev/null 2>&1 && mmc attach "$1" >/dev/null 2>&1 || return 1
+    udevadm settle --timeout=30
+    drive_sr "$1"
+}
+# Kernel log since a mark written by dmesg_mark.
+dmesg_mark() { echo "tcmu-mmc-e2e-mark $1" >/dev/kmsg; }
+dmesg_since() { dmesg | sed -n "/tcmu-mmc-e2e-mark $1/,\$p"; }
+
+step "faults: full filesystem under a burn"
+mkdir -p "$FD/full"
+mount -t tmpfs -o size=1m tmpfs "$FD/full"
+: >"$FD/full/blank.iso"
+sr=$(fault_drive f0 "$FD/full/blank.iso")
+sr0=$(drive_sr d0)
+out=$(timeout 300 growisofs -Z "$sr=$SMALL" 2>&1)
+rc=$?
+echo "$out" | tail -n 5
+# growisofs decodes the drive's sense: SK=3h/WRITE ERROR is 03/0C/00.
+if echo "$out" | grep -q 'SK=3h/WRITE ERROR' && grep -q 'No space left' "$DLOG"; then
+    pass fault_enospc_write
+else
+    fail fault_enospc_write "growisofs rc $rc: $(echo "$out" | tail -n 3 | oneline); log: $(grep -i 'write of' "$DLOG" | tail -n1 | oneline)"
+fi
+if [ -b "$sr0" ] && same_prefix "$sr0" "$SMALL"; then
+    pass fault_enospc_other_drive
+else
+    fail fault_enospc_other_drive "d0 '$sr0' did not read back"
+fi
+mmc delete f0 >/dev/null 2>&1
+umount "$FD/full"
+
+step "faults: image cut short and removed under live drives"
+cp "$SMALL" "$FD/cut.iso"
+cp "$SMALL" "$FD/gone.iso"
+sr=$(fault_drive f1 "$FD/cut.iso")
+srg=$(fault_drive f2 "$FD/gone.iso")
+dmesg_mark cut
+truncate -s 1M "$FD/cut.iso"
+out=$(timeout 120 dd if="$sr" of=/dev/null bs=64k iflag=direct 2>&1)
+rc=$?
+echo "$out"
+# The block layer turns a medium error into ENODATA ("No data available") or EIO.
+if [ $rc -ne 0 ] && echo "$out" | grep -Eq 'No data available|Input/output error' &&
+    dmesg_since cut | grep -qi 'Unrecovered read error' && same_prefix "$sr0" "$SMALL"; then
+    pass fault_truncated_read
+else
+    fail fault_truncated_read "dd rc $rc: $(echo "$out" | oneline); dmesg: $(dmesg_since cut | grep -i sense | tail -n2 | oneline)"
+fi
+# A removed file stays readable through the drive's open descriptor, as on any Unix.
+want=$(sha256sum <"$FD/gone.iso" | cut -d' ' -f1)
+rm -f "$FD/gone.iso"
+got=$(timeout 120 dd if="$srg" bs=64k iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
+check fault_removed_read "sha256 $got, want $want" [ "$got" = "$want" ]
+mmc delete f1 >/dev/null 2>&1
+mmc delete f2 >/dev/null 2>&1
+
+step "faults: recordable image on a read-only mount"
+mkdir -p "$FD/ro-src" "$FD/ro"
+: >"$FD/ro-src/blank.iso"
+mount --bind "$FD/ro-src" "$FD/ro" && mount -o remount,bind,ro "$FD/ro"
+sr=$(fault_drive f3 "$FD/ro/blank.iso")
+timeout 30 sg_raw "$sr" 00 00 00 00 00 00 >/dev/null 2>&1 # take a pending unit attention
+wr=$(timeout 60 sg_raw -s 2048 -i "$SMALL" "$sr" 2a 00 00 00 00 00 00 00 01 00 2>&1)
+echo "$wr"
+prof=$(current_profile "$sr")
+wp=$(status_field f3 write_protected)
+if echo "$wr" | grep -qi 'Data protect' && echo "$wr" | grep -qi 'Write protected' &&
+    [ "$prof" = 001b ] && [ "$wp" = True ] && grep -q 'write-protected' "$DLOG"; then
+    pass fault_readonly_media
+else
+    fail fault_readonly_media "profile '$prof', status write_protected '$wp', write: $(echo "$wr" | oneline)"
+fi
+mmc delete f3 >/dev/null 2>&1
+umount "$FD/ro"
+
+step "confinement: --media-dir"
+mkdir -p "$FD/media" "$FD/secret"
+cp "$SMALL" "$FD/secret/private.iso"
+cp "$SMALL" "$FD/media/inside.iso"
+ln -sf "$FD/secret/private.iso" "$FD/media/escape.iso"
+DAEMON_ARGS=(--media-dir "$FD/media" --media-dir "$IMG")
+restart_daemon d0
+DAEMON_ARGS=()
+sre=$(fault_drive c0 "$FD/media/escape.iso")
+sri=$(fault_drive c1 "$FD/media/inside.iso")
+sleep 1
+out=$(timeout 60 dd if="$sre" of=/dev/null bs=2048 count=1 2>&1)
+echo "$out"
+if echo "$out" | grep -q 'No medium found' && grep -q 'outside the media directories' "$DLOG"; then
+    pass confine_symlink_refused
+else
+    fail confine_symlink_refused "dd: $(echo "$out" | oneline); log: $(grep -i 'c0' "$DLOG" | tail -n2 | oneline)"
+fi
+if [ -b "$sri" ] && same_prefix "$sri" "$SMALL" && same_prefix "$(drive_sr d0)" "$SMALL"; then
+    pass confine_inside_ok
+else
+    fail confine_inside_ok "c1 '$sri' or d0 did not read back under --media-dir"
+fi
+mmc delete c0 >/dev/null 2>&1
+mmc delete c1 >/dev/null 2>&1
+restart_daemon d0 # unconfined again for the rest of the suite
+
+# restart_during_read NAME SIGNAL: a long O_DIRECT read of a copy of $BIG on drive NAME, the
+# daemon killed with SIGNAL a moment in and started again; the read must finish intact.
+restart_during_read() {
+    local name=$1 sig=$2 sr dd_pid was_running rc got want
+    cp "$BIG" "$FD/$name.iso"
+    sr=$(fault_drive "$name" "$FD/$name.iso")
+    want=$(cat "$BIG.sha256")
+    # 2 KiB commands: many round trips, so the daemon dies with commands in flight.
+    (timeout 600 dd if="$sr" bs=2048 iflag=direct 2>"$OUT/$name.dd.err" | sha256sum | cut -d' ' -f1 >"$OUT/$name.sum") &
+    dd_pid=$!
+    sleep 1.5
+    kill -0 "$dd_pid" 2>/dev/null && was_running=yes
+    kill "-$sig" "$DPID"
+    wait "$DPID" 2>/dev/null
+    sleep 1
+    daemon_start
+    wait "$dd_pid"
+    rc=$?
+    got=$(cat "$OUT/$name.sum" 2>/dev/null)
+    echo "$name: dd rc $rc, running at kill: ${was_running:-no}, sha256 $got; $(oneline <"$OUT/$name.dd.err")"
+    mmc delete "$name" >/dev/null 2>&1
+    if [ "$was_running" != yes ]; then
+        echo "the read finished before the daemon was killed: the scenario did not happen"
+        return 1
+    fi
+    [ "$got" = "$want" ]
+}
+
+step "restarts during a read"
+check restart_kill9_read "read after kill -9 and restart did not complete intact (see guest.log)" \
+    restart_during_read r9 KILL
+check restart_sigterm_read "read across SIGTERM and restart did not complete intact (see guest.log)" \
+    restart_during_read rt TERM
+if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null && same_prefix "$(drive_sr d0)" "$SMALL"; then
+    pass faults_daemon_alive
+else
+    fail faults_daemon_alive "daemon or d0 gone after the fault scenarios"
+fi
+rm -rf "$FD"
