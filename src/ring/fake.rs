@@ -5,6 +5,10 @@
 //! when it would not fit before the end of the ring, with the CDB right after the iovecs and
 //! data in blocks of the data area. `kick` plays `tcmu_handle_completions`: it walks from the
 //! last cleaned entry to `cmd_tail`, matches completions by `cmd_id`, and notices a broken ring.
+//!
+//! Benchmarks use [`FakeKernel::queue_raw`]: the caller places the data buffer itself and the
+//! completion is only counted ([`FakeKernel::tally`]), so the kernel side allocates nothing
+//! and copies nothing per command, and what is measured is the handler.
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -104,6 +108,35 @@ pub enum FakeError {
     DataAreaFull,
 }
 
+/// Completions of [`FakeKernel::queue_raw`] commands, counted as the kernel cleaned them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub completed: u64,
+    /// Completions with a status other than GOOD.
+    pub failed: u64,
+}
+
+/// A set of command ids, one bit each (allocated once).
+struct IdSet(Box<[u64]>);
+
+impl IdSet {
+    fn new() -> Self {
+        IdSet(vec![0u64; 65536 / 64].into_boxed_slice())
+    }
+    fn contains(&self, id: u16) -> bool {
+        self.0[usize::from(id) / 64] & (1 << (id % 64)) != 0
+    }
+    fn insert(&mut self, id: u16) {
+        self.0[usize::from(id) / 64] |= 1 << (id % 64);
+    }
+    /// Remove `id`; whether it was there.
+    fn remove(&mut self, id: u16) -> bool {
+        let had = self.contains(id);
+        self.0[usize::from(id) / 64] &= !(1 << (id % 64));
+        had
+    }
+}
+
 /// Options for one queued command.
 #[derive(Debug, Clone, Default)]
 pub struct QueueOptions<'a> {
@@ -125,6 +158,9 @@ pub struct FakeKernel {
     free_blocks: Vec<usize>,
     next_id: u16,
     inflight: BTreeMap<u16, InFlight>,
+    /// Ids of commands queued with `queue_raw` and not completed.
+    raw: IdSet,
+    tally: Tally,
     completions: Vec<Completion>,
     /// Set when a completion named an id that was not in flight ("ring is broken").
     pub broken: Option<String>,
@@ -150,6 +186,8 @@ impl FakeKernel {
             free_blocks: (0..blocks).rev().collect(),
             next_id: 1,
             inflight: BTreeMap::new(),
+            raw: IdSet::new(),
+            tally: Tally::default(),
             completions: Vec::new(),
             broken: None,
         };
@@ -267,6 +305,61 @@ impl FakeKernel {
         })
     }
 
+    /// Queue a command whose data buffer is `data_len` bytes at `data_at` in the data area,
+    /// split into iovecs of at most `max_iov_len` bytes, without allocating anything: for
+    /// benchmarks. The caller owns that part of the data area (it must not overlap the blocks of
+    /// commands queued otherwise) and fills it for a Data-Out command. The completion is counted
+    /// in [`FakeKernel::tally`], not recorded.
+    pub fn queue_raw(
+        &mut self,
+        cdb: &[u8],
+        data_at: usize,
+        data_len: usize,
+        max_iov_len: usize,
+    ) -> Result<Queued, FakeError> {
+        if data_at
+            .checked_add(data_len)
+            .is_none_or(|end| end > self.geo.data_size)
+        {
+            return Err(FakeError::DataAreaFull);
+        }
+        let max_iov = max_iov_len.max(1);
+        let nsegs = data_len.div_ceil(max_iov);
+        let iov_end = off::REQ_IOV + nsegs * off::IOV_SIZE;
+        let entry_len = iov_end.max(off::CMD_ENTRY_MIN) + cdb.len().next_multiple_of(8);
+        let entry_offset = self.reserve(entry_len)?;
+        let id = self.alloc_id();
+        let abs = self.cmdr_off + entry_offset;
+        self.write_u32(abs + off::HDR_LEN_OP, entry_len as u32 | TCMU_OP_CMD);
+        self.write_u16(abs + off::HDR_CMD_ID, id);
+        self.write_u32(abs + off::REQ_IOV_CNT, nsegs as u32);
+        let cdb_at = abs + iov_end.max(off::CMD_ENTRY_MIN);
+        self.write_u64(abs + off::REQ_CDB_OFF, cdb_at as u64);
+        for i in 0..nsegs {
+            let start = i * max_iov;
+            let iov = abs + off::REQ_IOV + i * off::IOV_SIZE;
+            self.write_u64(iov, (self.data_off + data_at + start) as u64);
+            self.write_u64(iov + 8, max_iov.min(data_len - start) as u64);
+        }
+        self.poke(cdb_at, cdb);
+        self.raw.insert(id);
+        self.publish_head();
+        Ok(Queued {
+            cmd_id: id,
+            entry_offset: abs,
+        })
+    }
+
+    /// How many `queue_raw` commands completed so far, and how many of them failed.
+    pub fn tally(&self) -> Tally {
+        self.tally
+    }
+
+    /// Offset of the data area from the start of the mapping.
+    pub fn data_area_offset(&self) -> usize {
+        self.data_off
+    }
+
     /// Queue a task management entry naming `ids`.
     pub fn queue_tmr(&mut self, tmr_type: u8, ids: &[u16]) -> Result<usize, FakeError> {
         let len = (off::TMR_CMD_IDS + ids.len() * 2).next_multiple_of(8);
@@ -329,7 +422,7 @@ impl FakeKernel {
         loop {
             let id = self.next_id;
             self.next_id = if id == u16::MAX { 1 } else { id + 1 };
-            if !self.inflight.contains_key(&id) {
+            if !self.inflight.contains_key(&id) && !self.raw.contains(id) {
                 return id;
             }
         }
@@ -353,6 +446,14 @@ impl FakeKernel {
             }
             if len_op & TCMU_OP_MASK == TCMU_OP_CMD {
                 let id = self.read_u16(abs + off::HDR_CMD_ID);
+                if self.raw.remove(id) {
+                    self.tally.completed += 1;
+                    if self.read_u8(abs + off::RSP_SCSI_STATUS) != 0 {
+                        self.tally.failed += 1;
+                    }
+                    self.last_cleaned = (self.last_cleaned + len) % self.cmdr_size();
+                    continue;
+                }
                 let Some(f) = self.inflight.remove(&id) else {
                     self.broken = Some(format!("cmd_id {id} not found, ring is broken"));
                     return;
@@ -395,6 +496,12 @@ impl FakeKernel {
     /// Commands queued and not completed.
     pub fn in_flight(&self) -> usize {
         self.inflight.len()
+            + self
+                .raw
+                .0
+                .iter()
+                .map(|w| w.count_ones() as usize)
+                .sum::<usize>()
     }
 
     /// Current producer index.
@@ -440,10 +547,21 @@ impl FakeKernel {
     pub fn write_u64(&self, at: usize, v: u64) {
         self.poke(at, &v.to_ne_bytes());
     }
+    /// Copy `N` bytes out of the region (no allocation).
+    fn read_array<const N: usize>(&self, at: usize) -> [u8; N] {
+        assert!(at + N <= self.mem.len());
+        let mut v = [0u8; N];
+        // SAFETY: bounds checked above.
+        unsafe { std::ptr::copy_nonoverlapping(self.mem.base().add(at), v.as_mut_ptr(), N) }
+        v
+    }
+    fn read_u8(&self, at: usize) -> u8 {
+        self.read_array::<1>(at)[0]
+    }
     fn read_u16(&self, at: usize) -> u16 {
-        u16::from_ne_bytes(self.peek(at, 2).try_into().unwrap())
+        u16::from_ne_bytes(self.read_array(at))
     }
     fn read_u32(&self, at: usize) -> u32 {
-        u32::from_ne_bytes(self.peek(at, 4).try_into().unwrap())
+        u32::from_ne_bytes(self.read_array(at))
     }
 }

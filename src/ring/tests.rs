@@ -339,3 +339,56 @@ fn unknown_entry_type_is_flagged_and_skipped() {
         TCMU_UFLAG_UNKNOWN_OP
     );
 }
+
+#[test]
+fn raw_commands_are_counted_beside_recorded_ones() {
+    let (mut k, mut r) = setup();
+    // A 20 KiB buffer at 8 KiB into the data area, in 8 KiB iovecs: three segments.
+    let raw = k
+        .queue_raw(&[0x28, 0, 0, 0, 0, 0, 0, 0, 10, 0], 8192, 20480, 8192)
+        .unwrap();
+    let kept = k.queue(&[0x00; 6]).unwrap();
+    let failed = k.queue_raw(&[0x00; 6], 0, 0, 1).unwrap();
+    assert_eq!(k.in_flight(), 3);
+    let mut cmd = Command::default();
+    fetch_cmd(&mut r, &mut cmd);
+    assert_eq!(cmd.cmd_id, raw.cmd_id);
+    let data = k.data_area_offset();
+    let segs: Vec<(usize, usize)> = cmd.data_segs().iter().map(|s| (s.offset, s.len)).collect();
+    assert_eq!(
+        segs,
+        [
+            (data + 8192, 8192),
+            (data + 16384, 8192),
+            (data + 24576, 4096)
+        ]
+    );
+    r.complete(cmd.cmd_id, &Response::GOOD).unwrap();
+    fetch_cmd(&mut r, &mut cmd);
+    r.complete(cmd.cmd_id, &Response::GOOD).unwrap();
+    fetch_cmd(&mut r, &mut cmd);
+    assert_eq!(cmd.cmd_id, failed.cmd_id);
+    let rsp = Response {
+        status: 2,
+        ..Response::GOOD
+    };
+    r.complete(cmd.cmd_id, &rsp).unwrap();
+    assert!(r.publish());
+    k.kick();
+    assert!(k.broken.is_none());
+    assert_eq!(
+        k.tally(),
+        fake::Tally {
+            completed: 2,
+            failed: 1
+        }
+    );
+    let c = k.take_completions();
+    assert_eq!((c.len(), c[0].cmd_id), (1, kept.cmd_id));
+    assert_eq!(k.in_flight(), 0);
+    // Outside the data area: refused.
+    assert_eq!(
+        k.queue_raw(&[0x00; 6], 4 << 20, 1, 1),
+        Err(fake::FakeError::DataAreaFull)
+    );
+}
