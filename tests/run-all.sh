@@ -1,6 +1,6 @@
 #!/bin/bash
-# Every check of the project: format, lints, unit/integration tests, then the real-kernel
-# end-to-end suite in a QEMU guest. Exits non-zero if any step fails (all steps still run).
+# Every check of the project: format, lints, unit/integration/property tests, a short fuzz
+# run, then the real-kernel end-to-end suite in a QEMU guest. Exits non-zero if any step fails (all steps still run).
 #
 # usage: tests/run-all.sh [--no-e2e]
 set -uo pipefail
@@ -45,6 +45,8 @@ else
     echo "=== clippy: skipped (clippy not available)"
 fi
 step test cargo test --workspace
+# A short run of every fuzz target (tests/fuzz/run.sh; FUZZ_SECONDS per target).
+step fuzz "$REPO/tests/fuzz/run.sh"
 if [ $run_e2e = 1 ]; then
     step e2e "$REPO/tests/e2e/run.sh"
 fi

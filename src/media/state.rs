@@ -131,8 +131,16 @@ pub fn validate(m: &Medium) -> Result<(), String> {
             if !p.closed && t.session != p.session {
                 return Err(format!("track {} is open in a closed session", p.number));
             }
-        } else if t.number != 1 || t.session != 1 {
-            return Err("the first track is not track 1 of session 1".into());
+        } else if t.number != 1 || t.session != 1 || t.start != 0 {
+            return Err("the first track is not track 1 of session 1 at block 0".into());
+        }
+        // An open track without a reservation runs to the end of the disc: only the last.
+        let is_last = std::ptr::eq(t, m.tracks.last().expect("in the loop"));
+        if !t.closed && t.reserved.is_none() && !is_last {
+            return Err(format!(
+                "open track {} without a reservation is not the last",
+                t.number
+            ));
         }
         if t.reserved.is_some_and(|r| t.recorded > r) {
             return Err(format!(
@@ -152,10 +160,26 @@ pub fn validate(m: &Medium) -> Result<(), String> {
             m.formatted
         ));
     }
+    // A disc written in place is unformatted and empty, or one closed track over exactly its
+    // formatted area: writes go anywhere in that area, so it must all be readable.
+    if m.kind.is_overwritable() {
+        let layout_ok = match m.tracks.as_slice() {
+            [] => m.formatted == 0,
+            [t] => *t == Track::closed(1, 1, 0, m.formatted) && m.formatted > 0,
+            _ => false,
+        };
+        if !layout_ok || m.finalized {
+            return Err(format!(
+                "a rewritable disc formatted to {} blocks with other tracks",
+                m.formatted
+            ));
+        }
+    }
     Ok(())
 }
 
-fn to_json(m: &Medium) -> String {
+/// The JSON text [`save`] writes for `m` (what [`parse`] reads back).
+pub fn to_json(m: &Medium) -> String {
     let r = DiscRecord {
         format: FORMAT.into(),
         version: VERSION,
@@ -243,6 +267,46 @@ mod tests {
         let mut bad = m.clone();
         bad.tracks[0].recorded = 200;
         assert!(validate(&bad).is_err());
+    }
+
+    /// Found by the disc_state fuzz target: a DVD+RW formatted to 65536 blocks whose track
+    /// covered 32768 was accepted; the drive then acknowledged writes past block 32768 that
+    /// did not read back (and were cut from the image at the next load).
+    #[test]
+    fn rewritable_layout_must_match_the_formatted_area() {
+        let mut m = Medium::blank(MediumKind::DvdPlusRw, 65536);
+        m.format(65536);
+        assert!(validate(&m).is_ok());
+        let mut short = m.clone();
+        short.tracks[0].recorded = 32768;
+        assert!(validate(&short).is_err());
+        assert!(parse(&to_json(&short)).is_err());
+        let mut open = m.clone();
+        open.tracks[0].closed = false;
+        assert!(validate(&open).is_err());
+        let mut unformatted_with_track = Medium::blank(MediumKind::CdRw, 1000);
+        unformatted_with_track.tracks = m.tracks.clone();
+        assert!(validate(&unformatted_with_track).is_err());
+        let mut finalized = m.clone();
+        finalized.finalized = true;
+        assert!(validate(&finalized).is_err());
+        assert!(validate(&Medium::blank(MediumKind::DvdRw, 1000)).is_ok());
+    }
+
+    /// Found by the disc_state fuzz target: an empty open track without a reservation in
+    /// front of another track (or a first track not at block 0) was accepted; CLOSE SESSION
+    /// then dropped it and left a disc whose first track was track 2.
+    #[test]
+    fn only_the_last_open_track_may_be_unreserved() {
+        let mut m = Medium::blank(MediumKind::DvdPlusR, 1000);
+        m.reserve_track(496).unwrap();
+        assert!(validate(&m).is_ok());
+        let mut bad = m.clone();
+        bad.tracks[0].reserved = None;
+        assert!(validate(&bad).is_err());
+        let mut moved = Medium::blank(MediumKind::DvdPlusR, 1000);
+        moved.tracks[0].start = 1;
+        assert!(validate(&moved).is_err());
     }
 
     #[test]

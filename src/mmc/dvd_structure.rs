@@ -77,7 +77,8 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         m.readable_blocks()
     };
     out.put_u32(DATA_ZONE_START_PSN);
-    out.put_u32(DATA_ZONE_START_PSN + end.saturating_sub(1));
+    // Saturating: a configured capacity near 2^32 blocks has no 32-bit end sector.
+    out.put_u32(DATA_ZONE_START_PSN.saturating_add(end.saturating_sub(1)));
     out.put_u32(0); // end sector in layer 0 (parallel track path: unused)
     out.put_u8(0); // no BCA
     out.resize(start + 2048, 0);

@@ -419,13 +419,20 @@ impl Medium {
         if !last.is_invisible() || last.recorded != 0 || size == 0 {
             return Err(RecordError::Sequence);
         }
-        let size = size.next_multiple_of(ECC_BLOCK);
+        // A size near 4 Gi blocks would overflow when rounded up: no disc holds it anyway.
+        let size = size
+            .checked_next_multiple_of(ECC_BLOCK)
+            .ok_or(RecordError::NoSpace)?;
         if u64::from(last.start) + u64::from(size) > u64::from(capacity) {
             return Err(RecordError::NoSpace);
         }
         last.reserved = Some(size);
+        // Track numbers are one byte: the 255th track is the last the disc can hold.
+        let Some(next_number) = last.number.checked_add(1) else {
+            return Ok(());
+        };
         let next = Track {
-            number: last.number + 1,
+            number: next_number,
             session: last.session,
             start: last.start + size,
             recorded: 0,
@@ -470,10 +477,14 @@ impl Medium {
         t.closed = true;
         let (number, session, end) = (t.number, t.session, t.end());
         if idx + 1 == self.tracks.len() {
-            let start = end.next_multiple_of(ECC_BLOCK);
-            if start < self.capacity {
+            // No track after the last ECC block of the disc, nor after track 255.
+            let start = end.checked_next_multiple_of(ECC_BLOCK);
+            let next = start
+                .filter(|&s| s < self.capacity)
+                .zip(number.checked_add(1));
+            if let Some((start, number)) = next {
                 self.tracks.push(Track {
-                    number: number + 1,
+                    number,
                     session,
                     start,
                     recorded: 0,
@@ -510,11 +521,15 @@ impl Medium {
         self.tracks
             .retain(|t| t.closed || t.recorded > 0 || t.reserved.is_some());
         let end = self.readable_blocks();
-        let start = end.next_multiple_of(ECC_BLOCK);
-        if start < self.capacity {
+        let start = end
+            .checked_next_multiple_of(ECC_BLOCK)
+            .filter(|&s| s < self.capacity);
+        // A session holds at least one track, so a free track number means a free session one.
+        let next = self.last_track().checked_add(1).zip(session.checked_add(1));
+        if let (Some(start), Some((number, session))) = (start, next) {
             self.tracks.push(Track {
-                number: self.last_track() + 1,
-                session: session + 1,
+                number,
+                session,
                 start,
                 recorded: 0,
                 reserved: None,

@@ -240,12 +240,21 @@ impl<M: RingMemory> Ring<M> {
         if let Some(why) = &self.broken {
             return Some(Err(RingError::Broken(why.clone())));
         }
+        // Entries between the cursor and the head span less than the ring: a walk longer than
+        // that never meets the head (a corrupt PAD or unknown entry) and would spin forever.
+        let mut walked = 0usize;
         loop {
             let Some(head) = self.head() else {
                 return Some(Err(self.mark_broken("cmd_head outside the ring".into())));
             };
             if head == self.cursor {
                 return None;
+            }
+            if walked >= self.cmdr_size {
+                return Some(Err(self.mark_broken(format!(
+                    "entries from {} never reach cmd_head",
+                    self.cursor
+                ))));
             }
             let (op, len) = match self.entry_header(self.cursor) {
                 Ok(h) => h,
@@ -255,6 +264,7 @@ impl<M: RingMemory> Ring<M> {
             match op {
                 TCMU_OP_PAD => {
                     self.cursor = (at + len) % self.cmdr_size;
+                    walked += len;
                     continue;
                 }
                 TCMU_OP_CMD => {
@@ -270,7 +280,11 @@ impl<M: RingMemory> Ring<M> {
                 }
                 TCMU_OP_TMR => {
                     let abs = self.cmdr_off + at;
-                    let tmr_type = self.read_u8(abs + off::TMR_TYPE);
+                    let tmr_type = if len > off::TMR_TYPE {
+                        self.read_u8(abs + off::TMR_TYPE)
+                    } else {
+                        0
+                    };
                     let cmd_count = if len >= off::TMR_CMD_IDS {
                         self.read_u32(abs + off::TMR_CMD_CNT)
                     } else {
@@ -288,6 +302,7 @@ impl<M: RingMemory> Ring<M> {
                     let uflags = self.read_u8(abs + off::HDR_UFLAGS);
                     self.write_u8(abs + off::HDR_UFLAGS, uflags | TCMU_UFLAG_UNKNOWN_OP);
                     self.cursor = (at + len) % self.cmdr_size;
+                    walked += len;
                     continue;
                 }
             }
@@ -302,10 +317,28 @@ impl<M: RingMemory> Ring<M> {
                 "completion of {cmd_id} with none outstanding"
             )));
         }
-        // Entries between tail and cursor were validated when fetched.
+        // Entries between tail and cursor were validated when fetched, but the kernel may have
+        // changed them since: never walk past the cursor, nor answer in an entry too short.
+        let pending = match (self.cursor + self.cmdr_size - self.tail) % self.cmdr_size {
+            0 => self.cmdr_size,
+            n => n,
+        };
+        let mut walked = 0usize;
         loop {
             let (op, len) = self.entry_header(self.tail).map_err(RingError::Broken)?;
+            walked += len;
+            if walked > pending {
+                return Err(self.mark_broken(format!(
+                    "no command entry between cmd_tail and {}",
+                    self.cursor
+                )));
+            }
             if op == TCMU_OP_CMD {
+                if len < off::CMD_ENTRY_MIN {
+                    return Err(
+                        self.mark_broken(format!("CMD entry of {len} bytes at {}", self.tail))
+                    );
+                }
                 self.write_response(self.tail, cmd_id, rsp);
                 self.tail = (self.tail + len) % self.cmdr_size;
                 self.outstanding -= 1;
@@ -521,5 +554,7 @@ impl<M: RingMemory> Ring<M> {
     }
 }
 
+#[cfg(test)]
+mod fuzz_regressions;
 #[cfg(test)]
 mod tests;

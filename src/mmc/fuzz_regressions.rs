@@ -1,0 +1,112 @@
+//! Regression tests for what fuzzing the command path found (`fuzz/`, `tests/fuzz/run.sh`):
+//! each test replays the smallest command sequence that broke an invariant.
+use super::medium::RecordError;
+use super::*;
+use crate::scsi::Outcome;
+
+fn drive(medium: Medium) -> Drive {
+    let mut d = Drive::new(Identity::new(
+        "TCMU-MMC",
+        "Virtual DVD-RW",
+        "0001",
+        "REGRESS",
+    ));
+    d.insert_initial(Some(medium));
+    d
+}
+
+fn run(d: &mut Drive, cdb: &[u8]) -> Outcome {
+    let mut out = Vec::new();
+    d.execute(cdb, &[], &mut out)
+}
+
+fn sense_of(o: Outcome) -> (u8, u8, u8) {
+    match o {
+        Outcome::Check(s) => s.triple(),
+        other => panic!("expected CHECK CONDITION, got {other:?}"),
+    }
+}
+
+/// RESERVE TRACK of nearly 4 Gi blocks overflowed rounding the size up to an ECC block
+/// (a panic in debug builds, a zero-size reservation in release ones).
+#[test]
+fn reserve_track_of_any_size_is_range_checked() {
+    for size in [u32::MAX, u32::MAX - 14, 0xffff_fff1] {
+        let mut d = drive(Medium::blank(MediumKind::DvdPlusR, 1000));
+        let b = size.to_be_bytes();
+        let o = run(&mut d, &[0x53, 0, 0, 0, 0, b[0], b[1], b[2], b[3], 0]);
+        assert_eq!(sense_of(o), (5, 0x21, 0), "size {size:#x}");
+        assert_eq!(d.disc(), Some(&Medium::blank(MediumKind::DvdPlusR, 1000)));
+    }
+    let mut m = Medium::blank(MediumKind::DvdPlusR, 1000);
+    assert_eq!(m.reserve_track(u32::MAX), Err(RecordError::NoSpace));
+}
+
+/// The 255th track overflowed the one-byte track number when RESERVE TRACK (or CLOSE TRACK,
+/// or CLOSE SESSION) started the track after it. The disc now stops at track 255.
+#[test]
+fn track_numbers_stop_at_255() {
+    let reserve = [0x53, 0, 0, 0, 0, 0, 0, 0, 16, 0];
+    let mut d = drive(Medium::blank(MediumKind::DvdPlusR, 100_000));
+    for _ in 0..254 {
+        assert_eq!(run(&mut d, &reserve), Outcome::Good);
+    }
+    // Track 255 is the invisible track: it can be reserved, and nothing follows it.
+    assert_eq!(run(&mut d, &reserve), Outcome::Good);
+    let m = d.disc().unwrap();
+    assert_eq!(m.tracks.len(), 255);
+    assert_eq!(m.tracks.last().unwrap().reserved, Some(16));
+    assert_eq!(sense_of(run(&mut d, &reserve)), (5, 0x2c, 0));
+    crate::media::state::validate(d.disc().unwrap()).unwrap();
+    // Closing the last track and the session starts no track 256.
+    assert_eq!(
+        run(&mut d, &[0x5b, 0, 1, 0, 0, 255, 0, 0, 0, 0]),
+        Outcome::Good
+    );
+    assert_eq!(
+        run(&mut d, &[0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0]),
+        Outcome::Good
+    );
+    let m = d.disc().unwrap();
+    assert_eq!((m.tracks.len(), m.last_track()), (255, 255));
+    crate::media::state::validate(m).unwrap();
+    // Closing tracks one by one gets there too.
+    let mut m = Medium::blank(MediumKind::DvdPlusR, 100_000);
+    for n in 1..=255u8 {
+        m.commit_write(m.tracks.last().unwrap().start, 1);
+        m.close_track(n).unwrap();
+    }
+    assert_eq!(m.tracks.len(), 255);
+    assert!(m.tracks.iter().all(|t| t.closed));
+    m.finalize().unwrap();
+}
+
+/// A disc of nearly 2^32 blocks (`capacity=` accepts any 32-bit count): READ DVD STRUCTURE
+/// overflowed computing the last physical sector of the data zone, and closing a track that
+/// ends in the last ECC block overflowed rounding up to the next one.
+#[test]
+fn discs_of_nearly_four_giga_blocks() {
+    let mut d = drive(Medium::blank(MediumKind::DvdPlusR, u32::MAX));
+    let mut out = Vec::new();
+    let o = d.execute(
+        &[0xad, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x04, 0, 0],
+        &[],
+        &mut out,
+    );
+    assert_eq!(o, Outcome::Good);
+    assert_eq!(
+        &out[12..16],
+        &u32::MAX.to_be_bytes(),
+        "end sector saturates"
+    );
+    let mut m = Medium::blank(MediumKind::DvdPlusR, u32::MAX);
+    m.commit_write(0, u32::MAX - 3);
+    m.close_track(1).unwrap();
+    assert_eq!(m.tracks.len(), 1, "no room for another track");
+    crate::media::state::validate(&m).unwrap();
+    let mut m = Medium::blank(MediumKind::DvdPlusR, u32::MAX);
+    m.commit_write(0, u32::MAX - 3);
+    assert_eq!(m.close_session(), Ok(true));
+    assert_eq!(m.tracks.len(), 1);
+    m.finalize().unwrap();
+}
