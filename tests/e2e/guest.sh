@@ -143,8 +143,9 @@ wait_status() {
 # be32 LBA as four sg_raw hex bytes
 be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 
-# Sub-suites, in run order (see "sub-suites" below).
-E2E_PARTS="burn media rewritable faults targetcli iscsi many storm"
+# Sub-suites, in run order (see "sub-suites" below). targetcli stays last: its clearconfig and
+# restoreconfig take every drive down and back up.
+E2E_PARTS="burn media rewritable faults iscsi many storm targetcli"
 
 SMALL=$IMG/small.iso
 BIG=$IMG/big.iso
