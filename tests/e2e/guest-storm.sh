@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# A CDB storm, sourced by guest.sh inside the guest: E2E_STORM_COUNT (default 300) random,
+# A CDB storm, sourced by guest.sh inside the guest: E2E_STORM_COUNT (default 150) random,
 # mutated and random-opcode CDBs per drive (tests/e2e/storm-cdbs.py, fixed seeds), each with
 # random Data-In/Data-Out lengths and data, sent with sg_raw to drives holding a DVD-ROM, a
 # blank DVD+R, a burned DVD+R, a DVD+RW and no disc. Afterwards no command has hung, the daemon
@@ -15,7 +15,7 @@
 # required: storm_rom storm_rom_unchanged storm_blank_dvdr storm_blank_dvdr_burn storm_dvdr
 # required: storm_dvdr_intact storm_dvdrw storm_dvdrw_readback storm_empty storm_daemon_alive
 
-STORM_N=${E2E_STORM_COUNT:-300}
+STORM_N=${E2E_STORM_COUNT:-150}
 SD=$IMG/storm
 POOL=$SD/pool.bin
 rm -rf "$SD"

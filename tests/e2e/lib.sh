@@ -7,7 +7,7 @@
 #   E2E_WORK        work dir shared writable into the guest (default $REPO/target/e2e)
 #   E2E_KERNEL      guest kernel image (default: newest /boot/vmlinuz-6.1*-amd64)
 #   E2E_KVM         1 / 0 to force KVM on / off (default: probe once per host boot)
-#   E2E_BOOT_TIMEOUT  seconds for one guest boot (default 900)
+#   E2E_BOOT_TIMEOUT  seconds for one guest boot (default 3000)
 #   E2E_NO_INSTALL  1 to never call apt-get / pip (fail instead)
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +17,7 @@ E2E_VENV=$REPO/target/vng-venv
 # The daemon the guest runs: a private copy of the release build in the work dir, so a
 # rebuild on the host (another run, an editor) never swaps the binary under a running guest.
 E2E_BIN=$E2E_WORK/bin/tcmu-mmc
-E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-1800}
+E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-3000}
 
 # Debian packages the host (and so the guest, which shares the host's root) needs.
 E2E_DEB_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static sg3-utils xorriso
