@@ -5,7 +5,8 @@
 # Everything here works on the running kernel's LIO configfs tree:
 #
 #   /sys/kernel/config/target/core/user_<N>/<NAME>    TCMU backstore (one drive, its own HBA)
-#   /sys/kernel/config/target/loopback/<naa>/tpgt_1   tcm_loop fabric (local SCSI host)
+#   /sys/kernel/config/target/loopback/<naa>/tpgt_1   tcm_loop fabric: one target (its own SCSI
+#                                                     host and I_T nexus) per attached drive
 #   /sys/kernel/config/target/iscsi/<iqn>/tpgt_1      iSCSI target (configfs-scripts/iscsi-target)
 #
 # Environment (all optional):
@@ -14,8 +15,10 @@
 #   MMC_BLANK_DEV_SIZE     dev_size for an empty (0-byte) image file (DVD+R SL size)
 #   MMC_MAX_DATA_AREA_MB   TCMU data area of a drive in MiB (8; the kernel's default is 1024)
 #   MMC_CMD_RING_MB        TCMU command ring of a drive in MiB (1; the kernel's default is 8)
-#   MMC_LOOP_WWN           tcm_loop target WWN (naa.5001405c0ffee001)
-#   MMC_LOOP_NEXUS         tcm_loop initiator (nexus) WWN (naa.5001405c0ffee002)
+#   MMC_LOOP_PREFIX        WWN prefix of the per-drive tcm_loop targets (naa.5001405c0f): the
+#                          target is <prefix>a<5 hex digits>, its initiator <prefix>b<same>
+#   MMC_LOOP_WWN           shared tcm_loop target WWN, for loop_ensure_tpg (naa.5001405c0ffee001)
+#   MMC_LOOP_NEXUS         its initiator (nexus) WWN (naa.5001405c0ffee002)
 
 CFS_ROOT=${CFS_ROOT:-/sys/kernel/config}
 TARGET_ROOT=$CFS_ROOT/target
@@ -44,6 +47,11 @@ LOOP_ROOT=$TARGET_ROOT/loopback
 MMC_LOOP_WWN=${MMC_LOOP_WWN:-naa.5001405c0ffee001}
 MMC_LOOP_NEXUS=${MMC_LOOP_NEXUS:-naa.5001405c0ffee002}
 MMC_LOOP_TPG=$LOOP_ROOT/$MMC_LOOP_WWN/tpgt_1
+# Every attached drive gets a tcm_loop target of its own: LIO raises REPORTED LUNS DATA HAS
+# CHANGED (06/3F/0E) on every other LUN of an I_T nexus when a LUN comes or goes, which the
+# host takes for a media change on each of them (revalidation, udev's cdrom_id and blkid) and a
+# burner mid-write gets as an error. One LUN per nexus keeps drives out of each other's way.
+MMC_LOOP_PREFIX=${MMC_LOOP_PREFIX:-naa.5001405c0f}
 
 PROG=${PROG:-${0##*/}}
 
@@ -179,10 +187,14 @@ backstore_dir() {
     return 0
 }
 
-# A directory for a new drive NAME on a fresh HBA (the lowest free user_<N>).
+# A directory for a new drive NAME on a fresh HBA (the lowest free user_<N>). The HBA
+# directory is made here: mkdir is atomic, so concurrent creates never share an HBA.
 new_backstore_dir() {
     local n=0
-    while [ -e "$CORE_ROOT/user_$n" ]; do n=$((n + 1)); done
+    until mkdir "$CORE_ROOT/user_$n" 2>/dev/null; do
+        n=$((n + 1))
+        [ $n -lt 100000 ] || return 1
+    done
     printf '%s/user_%s/%s' "$CORE_ROOT" "$n" "$1"
 }
 
@@ -229,7 +241,8 @@ backstore_uio() {
     hba=${hba##*/user_}
     for u in /sys/class/uio/uio*; do
         [ -e "$u/name" ] || continue
-        n=$(cat "$u/name" 2>/dev/null || true)
+        n=
+        { read -r n <"$u/name"; } 2>/dev/null || true
         case $n in
             "tcm-user/$hba/$name" | "tcm-user/$hba/$name/"*)
                 printf '/dev/%s' "${u##*/}"
@@ -257,11 +270,9 @@ daemon_pid() {
 
 # daemon_holds PID /dev/uioN: true if that process has the node open.
 daemon_holds() {
-    local pid=$1 node=$2 fd
-    for fd in "/proc/$pid/fd/"*; do
-        [ "$(readlink "$fd" 2>/dev/null)" = "$node" ] && return 0
-    done
-    return 1
+    local pid=$1 node=$2
+    # One find rather than a readlink per descriptor: the daemon holds a few per drive.
+    [ -n "$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 -lname "$node" -print -quit 2>/dev/null)" ]
 }
 
 # Wait until the daemon holds the backstore's uio open. Dies with a clear message on timeout.
@@ -288,39 +299,78 @@ wait_daemon_attached() {
 
 # ---------------------------------------------------------------- tcm_loop fabric
 
-# The LUN directory (…/lun/lun_N) that links backstore NAME, or empty.
+# A backstore's path below $TARGET_ROOT ("core/user_N/NAME"), or empty: what the fabric LUN
+# symlinks to it end with (configfs shows them as relative paths).
+backstore_rel() {
+    local d
+    d=$(backstore_dir "$1")
+    [ -n "$d" ] && printf '%s' "${d#"$TARGET_ROOT"/}"
+    return 0
+}
+
+# The tcm_loop LUN directory (…/<naa>/tpgt_1/lun/lun_N) that exports backstore NAME, or
+# empty. Only mmc-drive's targets count: the per-drive ones and the shared MMC_LOOP_WWN.
 loop_lun_of() {
-    local name=$1 l link target
-    [ -d "$MMC_LOOP_TPG/lun" ] || return 0
-    for l in "$MMC_LOOP_TPG"/lun/lun_*; do
-        [ -d "$l" ] || continue
-        for link in "$l"/*; do
-            [ -L "$link" ] || continue
-            target=$(readlink -f "$link" 2>/dev/null || true)
-            if [ "$target" = "$(backstore_dir "$name")" ]; then
-                printf '%s' "$l"
-                return 0
-            fi
-        done
+    local rel roots=() w
+    rel=$(backstore_rel "$1")
+    [ -n "$rel" ] || return 0
+    for w in "$LOOP_ROOT/$MMC_LOOP_PREFIX"a* "$LOOP_ROOT/$MMC_LOOP_WWN"; do
+        [ -d "$w" ] && roots+=("$w")
     done
+    [ ${#roots[@]} -gt 0 ] || return 0
+    # One find instead of a readlink per LUN: attach and list stay fast with many drives.
+    find "${roots[@]}" -mindepth 4 -maxdepth 4 -type l -path '*/tpgt_*/lun/lun_*/*' \
+        -lname "*/$rel" -printf '%h\n' -quit 2>/dev/null
     return 0
 }
 
 # Every fabric LUN directory (any fabric, any target: tcm_loop, iscsi, ...) that links
 # backstore NAME, one per line, e.g. …/target/iscsi/<iqn>/tpgt_1/lun/lun_0.
 fabric_luns_of() {
-    local name=$1 want l link
-    want=$(backstore_dir "$name")
-    for l in "$TARGET_ROOT"/*/*/tpgt_*/lun/lun_*; do
-        [ -d "$l" ] || continue
-        for link in "$l"/*; do
-            [ -L "$link" ] || continue
-            if [ "$(readlink -f "$link" 2>/dev/null)" = "$want" ]; then
-                printf '%s\n' "$l"
-                break
-            fi
-        done
+    local rel roots=() f
+    rel=$(backstore_rel "$1")
+    [ -n "$rel" ] || return 0
+    for f in "$TARGET_ROOT"/*/; do
+        f=${f%/}
+        [ "$f" = "$CORE_ROOT" ] || roots+=("$f")
     done
+    [ ${#roots[@]} -gt 0 ] || return 0
+    find "${roots[@]}" -mindepth 5 -maxdepth 5 -type l -path '*/tpgt_*/lun/lun_*/*' \
+        -lname "*/$rel" -printf '%h\n' 2>/dev/null | sort -u
+    return 0
+}
+
+# Make a tcm_loop target of its own for one drive (target <prefix>a<k>, TPG 1, nexus
+# <prefix>b<k>, the lowest free k) and set LOOP_NEW_TPG to its TPG directory. Creating the
+# target directory is atomic, so concurrent attaches never share one.
+loop_new_tpg() {
+    local k=0 wwn
+    while :; do
+        printf -v wwn '%sa%05x' "$MMC_LOOP_PREFIX" "$k"
+        if [ ! -e "$LOOP_ROOT/$wwn" ] && mkdir "$LOOP_ROOT/$wwn" 2>/dev/null; then
+            break
+        fi
+        k=$((k + 1))
+        [ $k -le 1048575 ] || die "no free tcm_loop target name under $MMC_LOOP_PREFIX"
+    done
+    LOOP_NEW_TPG=$LOOP_ROOT/$wwn/tpgt_1
+    if ! mkdir "$LOOP_NEW_TPG" 2>/dev/null ||
+        ! printf '%sb%05x' "$MMC_LOOP_PREFIX" "$k" >"$LOOP_NEW_TPG/nexus" 2>/dev/null; then
+        loop_drop_tpg "$LOOP_NEW_TPG"
+        die "cannot set up tcm_loop target $wwn (see dmesg)"
+    fi
+}
+
+# Remove a tcm_loop TPG's nexus, the TPG and its target once no LUN is left in it.
+loop_drop_tpg() {
+    local tpg=$1 l
+    [ -d "$tpg" ] || return 0
+    for l in "$tpg"/lun/lun_*; do
+        [ -e "$l" ] && return 0
+    done
+    echo NULL >"$tpg/nexus" 2>/dev/null || true
+    rmdir "$tpg" 2>/dev/null || true
+    rmdir "${tpg%/*}" 2>/dev/null || true
 }
 
 # Lowest free LUN number on the tcm_loop TPG.
@@ -342,22 +392,14 @@ loop_ensure_tpg() {
     fi
 }
 
-# Remove the nexus, TPG and target when no LUN is left.
-loop_maybe_teardown() {
-    [ -d "$MMC_LOOP_TPG" ] || return 0
-    local l
-    for l in "$MMC_LOOP_TPG"/lun/lun_*; do
-        [ -e "$l" ] && return 0
-    done
-    echo NULL >"$MMC_LOOP_TPG/nexus" 2>/dev/null || true
-    rmdir "$MMC_LOOP_TPG" 2>/dev/null || true
-    rmdir "$LOOP_ROOT/$MMC_LOOP_WWN" 2>/dev/null || true
-}
+# Remove the shared target's nexus, TPG and target when no LUN is left.
+loop_maybe_teardown() { loop_drop_tpg "$MMC_LOOP_TPG"; }
 
-# SCSI address "H:C:T:L" of a LUN directory, or empty.
+# SCSI address "H:C:T:L" of a tcm_loop LUN directory, or empty.
 loop_scsi_addr() {
-    local lundir=$1 addr lun
-    addr=$(cat "$MMC_LOOP_TPG/address" 2>/dev/null || true) # "host:0:tpgt"
+    local lundir=$1 addr='' lun
+    # The LUN's TPG's "address" file: "host:0:tpgt".
+    { read -r addr <"${lundir%/lun/lun_*}/address"; } 2>/dev/null || true
     [ -n "$addr" ] || return 0
     lun=${lundir##*/lun_}
     printf '%s:%s' "$addr" "$lun"

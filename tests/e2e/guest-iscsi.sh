@@ -12,7 +12,7 @@
 # removed before returning.
 # required: iscsi_create iscsi_create_idempotent iscsi_create_conflict iscsi_drive_in_use
 # required: iscsi_login iscsi_read iscsi_burn iscsi_list iscsi_logout_delete
-# required: iscsi_netns_create iscsi_acl_refused iscsi_chap_refused iscsi_netns_login
+# required: iscsi_netns_create iscsi_add_remove iscsi_acl_refused iscsi_chap_refused iscsi_netns_login
 # required: iscsi_netns_read iscsi_dual_export iscsi_netns_burn iscsi_teardown
 
 ISCSI_TGT=("$REPO/configfs-scripts/iscsi-target")
@@ -157,12 +157,14 @@ for i in 0 1; do
     rm -f "$IMG/iscsi-blank-$i.iso" "$IMG/iscsi-blank-$i.iso.tcmu-mmc.json"
     : >"$IMG/iscsi-blank-$i.iso"
 done
-BIG_OR_SMALL=$BIG
-[ -s "$BIG" ] || BIG_OR_SMALL=$SMALL
-out=$(mmc create ir0 "$BIG_OR_SMALL" 2>&1 && mmc create ib0 "$IMG/iscsi-blank-0.iso" 2>&1 &&
-    isct create "$ISC_T1" --portal "$ISC_P1" --allow-all ir0 ib0 2>&1)
+t0=$(date +%s)
+out=$(mmc create ir0 "$SMALL" 2>&1 && mmc create ib0 "$IMG/iscsi-blank-0.iso" 2>&1)
+t1=$(date +%s)
+out="$out
+$(isct create "$ISC_T1" --portal "$ISC_P1" --allow-all ir0 ib0 2>&1)"
 rc=$?
 echo "$out"
+echo "iscsi: two mmc-drive creates took $((t1 - t0)) s, iscsi-target create (iscsi_target_mod loaded) $(($(date +%s) - t1)) s"
 T=$TARGET_ROOT/iscsi/$ISC_T1/tpgt_1
 if [ $rc -eq 0 ] && [ "$(cat "$T/enable")" = 1 ] && [ -d "$T/np/$ISC_P1" ] &&
     [ "$(readlink -f "$T/lun/lun_0/ir0")" = "$(backstore_dir ir0)" ] &&
@@ -233,9 +235,9 @@ if [ -b "$SR_R" ]; then
     sum=$(dev_sha "$SR_R")
     t1=$(date +%s.%N)
     size=$(blockdev --getsize64 "$SR_R" 2>&1)
-    want=$(sha256sum <"$BIG_OR_SMALL" | cut -d' ' -f1)
-    echo "iscsi read: $(awk -v s="$(stat -c %s "$BIG_OR_SMALL")" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", s / 1048576 / (b - a) }') MB/s"
-    if [ "$sum" = "$want" ] && [ "$size" = "$(stat -c %s "$BIG_OR_SMALL")" ]; then
+    want=$(sha256sum <"$SMALL" | cut -d' ' -f1)
+    echo "iscsi read: $(awk -v s="$(stat -c %s "$SMALL")" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", s / 1048576 / (b - a) }') MB/s"
+    if [ "$sum" = "$want" ] && [ "$size" = "$(stat -c %s "$SMALL")" ]; then
         pass iscsi_read
     else
         fail iscsi_read "sha256 $sum (want $want), size $size"
@@ -302,6 +304,26 @@ if [ $nsrc -eq 0 ] && [ $rc -eq 0 ] && [ "$(cat "$T/enable")" = 1 ] && echo "$li
     pass iscsi_netns_create
 else
     fail iscsi_netns_create "netns rc $nsrc, create rc $rc: $(echo "$out" | tail -n2 | oneline); listening: '$(echo "$listen_ns" | oneline)' / '$(echo "$listen_init" | oneline)'"
+fi
+
+# Take the burner out of the target and put it back: its LUN and the initiator's mapping go
+# and come back.
+out=$(isct remove "$ISC_T2" ib1 2>&1)
+rc=$?
+echo "$out"
+gone=0
+[ ! -e "$T/lun/lun_1" ] && [ ! -e "$T/acls/$ISC_INI/lun_1" ] && gone=1
+out2=$(isct add "$ISC_T2" ib1 2>&1)
+rc2=$?
+echo "$out2"
+out3=$(isct add "$ISC_T2" ib1 2>&1)
+echo "$out3"
+if [ $rc -eq 0 ] && [ $gone = 1 ] && [ $rc2 -eq 0 ] && echo "$out2" | grep -q 'as lun_1 of' &&
+    [ "$(readlink -f "$T/lun/lun_1/ib1")" = "$(backstore_dir ib1)" ] && [ -L "$T/acls/$ISC_INI/lun_1/lun_1" ] &&
+    echo "$out3" | grep -q 'already lun_1'; then
+    pass iscsi_add_remove
+else
+    fail iscsi_add_remove "remove rc $rc (gone $gone): $(echo "$out" | oneline); add rc $rc2: $(echo "$out2 $out3" | oneline)"
 fi
 
 # node_auth NODE-ARGS...: set our CHAP credentials on a node record.

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Many drives, sourced by guest.sh inside the guest: one daemon serves 16 drives on tcm_loop,
-# each on its own thread. Four burn a blank DVD+R with growisofs at once while the other twelve
-# read their DVD-ROM over and over (dd + sha256), and meanwhile a seventeenth drive is created,
-# attached, read, detached and deleted. Every burn and every read must come back identical.
-# Every drive made here is removed before returning.
+# each on its own thread and behind its own tcm_loop target (I_T nexus), set up and torn down
+# four at a time. Four burn a blank DVD+R with growisofs at once while the other twelve read
+# their DVD-ROM over and over (dd + sha256); meanwhile a seventeenth drive is attached, read,
+# detached and deleted, and no other drive may see a unit attention from it. Every burn and
+# every read must come back identical. Every drive made here is removed before returning.
 # required: many_attach many_threads many_come_go many_burn many_read many_teardown
 
 MANY_N=16
@@ -17,32 +18,51 @@ small_sha=$(sha256sum <"$SMALL" | cut -d' ' -f1)
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
 
-step "many: create and attach $MANY_N drives"
-t_create=$(uptime_s)
-cfail=
-for ((i = 0; i < MANY_N; i++)); do
-    n=${many_names[i]}
-    if [ $i -lt $MANY_BURNERS ]; then
-        rm -f "$IMG/many-$n.iso" "$IMG/many-$n.iso.tcmu-mmc.json"
-        : >"$IMG/many-$n.iso"
-        out=$(mmc create "$n" "$IMG/many-$n.iso" 2>&1)
+# many_workers VERB: run VERB (setup or teardown) for the drives in 4 concurrent workers, each
+# handling every 4th drive in turn (the scripts must cope with concurrent creates, attaches
+# and deletes). Per drive: NAME.VERB.rc and NAME.VERB.log.
+MANY_WORKERS=4
+many_one() { # many_one VERB NAME
+    local verb=$1 n=$2 img=$SMALL out rc
+    [ -e "$IMG/many-$n.iso" ] && img=$IMG/many-$n.iso
+    if [ "$verb" = setup ]; then
+        out=$(mmc create "$n" "$img" 2>&1 && mmc attach "$n" 2>&1)
     else
-        out=$(mmc create "$n" "$SMALL" 2>&1)
+        out=$(mmc delete "$n" 2>&1)
     fi
     rc=$?
-    echo "$out"
-    [ $rc -eq 0 ] || cfail="$cfail create $n: $(echo "$out" | oneline);"
-done
-echo "many: $MANY_N creates took $(elapsed "$t_create") s"
-t_attach=$(uptime_s)
-for n in "${many_names[@]}"; do
-    out=$(mmc attach "$n" 2>&1)
-    rc=$?
-    echo "$out"
-    [ $rc -eq 0 ] || cfail="$cfail attach $n: $(echo "$out" | oneline);"
-done
+    echo "$out" >"$MANY_DIR/$n.$verb.log"
+    echo $rc >"$MANY_DIR/$n.$verb.rc"
+}
+many_workers() {
+    local verb=$1 w i pids=()
+    for ((w = 0; w < MANY_WORKERS; w++)); do
+        (
+            for ((i = w; i < MANY_N; i += MANY_WORKERS)); do many_one "$verb" "${many_names[i]}"; done
+        ) &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+}
+# many_failures VERB: "NAME: output;" for every drive whose VERB failed.
+many_failures() {
+    local n f=
+    for n in "${many_names[@]}"; do
+        [ "$(cat "$MANY_DIR/$n.$1.rc" 2>/dev/null)" = 0 ] ||
+            f="$f $1 $n: $(oneline <"$MANY_DIR/$n.$1.log" 2>/dev/null);"
+    done
+    printf '%s' "$f"
+}
+
+step "many: create and attach $MANY_N drives"
+rm -f "$IMG"/many-m*.iso "$IMG"/many-m*.iso.tcmu-mmc.json
+for ((i = 0; i < MANY_BURNERS; i++)); do : >"$IMG/many-${many_names[i]}.iso"; done
+t_setup=$(uptime_s)
+many_workers setup
+cat "$MANY_DIR"/m*.setup.log
+cfail=$(many_failures setup)
 udevadm settle --timeout=60
-echo "many: $MANY_N attaches took $(elapsed "$t_attach") s"
+echo "many: $MANY_N creates and attaches ($MANY_WORKERS at a time) took $(elapsed "$t_setup") s"
 declare -A many_sr=()
 srs=
 for n in "${many_names[@]}"; do
@@ -73,7 +93,7 @@ else
 fi
 
 # many_reader NAME SR: read the whole disc until $MANY_DIR/stop exists (at least once, at most
-# 40 times); write "passes bad" to NAME.res.
+# 300 times); write "passes bad" to NAME.res.
 many_reader() {
     local name=$1 sr=$2 n=0 bad=0 sum
     while :; do
@@ -83,22 +103,20 @@ many_reader() {
             bad=$((bad + 1))
             echo "pass $n at $(uptime_s)s: $sum" >>"$MANY_DIR/$name.bad"
         fi
-        [ -e "$MANY_DIR/stop" ] || [ $n -ge 40 ] && break
-        sleep 0.5
+        [ -e "$MANY_DIR/stop" ] || [ $n -ge 300 ] && break
+        sleep 1
     done
     echo "$n $bad" >"$MANY_DIR/$name.res"
 }
 
+# The drive that comes and goes during the busy phase: its backstore now (the daemon starts
+# serving it), its LUN once the burns have started.
+out=$(mmc create mx "$SMALL" 2>&1)
+mx_rc=$?
+echo "$out"
+
 step "many: $MANY_BURNERS burns and $((MANY_N - MANY_BURNERS)) readers at once"
 t_busy=$(uptime_s)
-rpids=()
-for ((i = MANY_BURNERS; i < MANY_N; i++)); do
-    n=${many_names[i]}
-    if [ -b "${many_sr[$n]}" ]; then
-        many_reader "$n" "${many_sr[$n]}" &
-        rpids+=($!)
-    fi
-done
 bpids=()
 for ((i = 0; i < MANY_BURNERS; i++)); do
     n=${many_names[i]}
@@ -111,28 +129,43 @@ for ((i = 0; i < MANY_BURNERS; i++)); do
     fi
 done
 
-# A drive comes and goes while the others are busy.
-sleep 2
+# A drive comes and goes while the others are busy. Each drive has an I_T nexus of its own, so
+# no other drive sees a unit attention (REPORTED LUNS DATA HAS CHANGED) from it, which would
+# fail a reader's dd (the host takes it for a media change) or a burner's write.
+echo "tcmu-mmc-e2e-mark many-come-go" >/dev/kmsg
 t_cg=$(uptime_s)
-out=$(mmc create mx "$SMALL" 2>&1 && mmc attach mx 2>&1)
+out=$(timeout 300 "${MMC[@]}" attach mx 2>&1)
 rc=$?
+[ $mx_rc -eq 0 ] || rc=$mx_rc
+busy_up=0
+for p in "${bpids[@]}"; do kill -0 "$p" 2>/dev/null && busy_up=$((busy_up + 1)); done
 echo "$out"
-udevadm settle --timeout=30
 sr=$(drive_sr mx)
 t_cg_up=$(elapsed "$t_cg")
+# The readers start now: the drive comes while the burns run and goes while everything runs.
+rpids=()
+for ((i = MANY_BURNERS; i < MANY_N; i++)); do
+    n=${many_names[i]}
+    if [ -b "${many_sr[$n]}" ]; then
+        many_reader "$n" "${many_sr[$n]}" &
+        rpids+=($!)
+    fi
+done
 sum=
 [ -b "$sr" ] && sum=$(timeout 120 dd if="$sr" bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
 out2=$(mmc delete mx 2>&1)
 rc2=$?
 echo "$out2"
-echo "many: come-and-go drive up after $t_cg_up s, gone after $(elapsed "$t_cg") s"
 busy=0
 for p in "${bpids[@]}"; do kill -0 "$p" 2>/dev/null && busy=$((busy + 1)); done
-echo "many: $busy burns still running when mx was gone"
-if [ $rc -eq 0 ] && [ "$sum" = "$small_sha" ] && [ $rc2 -eq 0 ] && ! backstore_exists mx && [ ! -b "$sr" ]; then
+echo "many: come-and-go drive up after $t_cg_up s ($busy_up burns running), gone after $(elapsed "$t_cg") s ($busy burns running)"
+sleep 3
+ua=$(dmesg | sed -n '/tcmu-mmc-e2e-mark many-come-go/,$p' | grep -c 'LUN assignments on this target have changed')
+if [ $rc -eq 0 ] && [ "$sum" = "$small_sha" ] && [ $rc2 -eq 0 ] && ! backstore_exists mx && [ ! -b "$sr" ] &&
+    [ "$ua" = 0 ]; then
     pass many_come_go
 else
-    fail many_come_go "create/attach rc $rc ('$sr'), sha256 '$sum', delete rc $rc2: $(echo "$out $out2" | oneline)"
+    fail many_come_go "create/attach rc $rc ('$sr'), sha256 '$sum', delete rc $rc2, $ua unit attentions on other drives: $(echo "$out $out2" | oneline)"
 fi
 
 # Never a bare `wait`: it would wait for the daemon too.
@@ -172,13 +205,16 @@ if [ -z "$rfail" ]; then pass many_read; else fail many_read "$rfail"; fi
 
 step "many: tear down"
 t_down=$(uptime_s)
-tfail=
-for n in "${many_names[@]}"; do
-    out=$(mmc delete "$n" 2>&1) || tfail="$tfail $n: $(echo "$out" | oneline);"
-done
-echo "many: $MANY_N deletes took $(elapsed "$t_down") s"
+many_workers teardown
+tfail=$(many_failures teardown)
+echo "many: $MANY_N deletes ($MANY_WORKERS at a time) took $(elapsed "$t_down") s"
 for n in "${many_names[@]}" mx; do
     backstore_exists "$n" && tfail="$tfail $n still exists;"
+done
+# Every drive had a tcm_loop target of its own; none may be left without its LUN.
+for w in "$LOOP_ROOT/$MMC_LOOP_PREFIX"a*; do
+    [ -d "$w" ] || continue
+    ls -d "$w"/tpgt_1/lun/lun_0 >/dev/null 2>&1 || tfail="$tfail empty tcm_loop target ${w##*/} left;"
 done
 if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null && [ -z "$tfail" ]; then
     pass many_teardown

@@ -441,6 +441,10 @@ left=$(grep -l '^TCMU-MMC' /sys/bus/scsi/devices/*/vendor 2>/dev/null)
 [ -z "$left" ] || tfail="$tfail devices left: $left;"
 [ -z "$(backstore_names)" ] || tfail="$tfail backstores left: $(backstore_names | oneline);"
 [ ! -d "$MMC_LOOP_TPG" ] || tfail="$tfail tcm_loop tpg left;"
+# Each attach made a tcm_loop target of its own; detach must have removed every one.
+for w in "$LOOP_ROOT/$MMC_LOOP_PREFIX"a*; do
+    [ ! -d "$w" ] || tfail="$tfail tcm_loop target ${w##*/} left;"
+done
 if [ -z "$tfail" ]; then pass teardown; else fail teardown "$tfail"; fi
 
 if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
