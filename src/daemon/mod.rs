@@ -4,6 +4,7 @@ pub mod attach;
 pub mod dbus;
 pub mod drive_loop;
 pub mod netlink;
+pub mod notify;
 pub mod status;
 pub mod uevent;
 pub mod uio;
@@ -152,6 +153,12 @@ pub fn run(opts: Options) -> io::Result<()> {
         env!("CARGO_PKG_VERSION"),
         pid_path.display()
     );
+    // Every drive present at start is served by now: systemd may start target.service.
+    notify::notify(&format!(
+        "READY=1\nMAINPID={}\nSTATUS=serving {} drive(s)",
+        std::process::id(),
+        daemon.drives.len()
+    ));
 
     let mut events = Events::with_capacity(16);
     'main: loop {
@@ -190,6 +197,7 @@ pub fn run(opts: Options) -> io::Result<()> {
             daemon.join_netlink(&poll);
         }
     }
+    notify::notify("STOPPING=1");
     for (_, d) in daemon.drives.drain() {
         d.stop();
     }

@@ -6,7 +6,7 @@
 # Every drive made here is removed before returning.
 # required: fault_enospc_write fault_enospc_other_drive fault_truncated_read
 # required: fault_removed_read fault_readonly_media confine_symlink_refused confine_inside_ok
-# required: restart_kill9_read restart_sigterm_read faults_daemon_alive
+# required: sd_notify_ready restart_kill9_read restart_sigterm_read faults_daemon_alive
 
 FD=$RUN/faults
 rm -rf "$FD"
@@ -113,7 +113,47 @@ else
 fi
 mmc delete c0 >/dev/null 2>&1
 mmc delete c1 >/dev/null 2>&1
-restart_daemon d0 # unconfined again for the rest of the suite
+
+# Unconfined again for the rest of the suite, and under systemd's readiness protocol this
+# time: READY=1 must come only once the existing drive d0 is served, STOPPING=1 on SIGTERM.
+step "sd_notify: READY=1 after the drives are served"
+rm -f "$RUN/notify" "$OUT/notify.msgs"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(120)
+with open(sys.argv[2], "a") as out:
+    for _ in range(2):
+        m = s.recv(4096).decode()
+        out.write(m.replace("\n", " ") + "\n")
+        out.flush()' "$RUN/notify" "$OUT/notify.msgs" &
+npid=$!
+for _ in $(seq 50); do [ -S "$RUN/notify" ] && break; sleep 0.1; done
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+NOTIFY_SOCKET=$RUN/notify daemon_start
+ready_attached=no
+for _ in $(seq 100); do
+    if grep -q READY=1 "$OUT/notify.msgs" 2>/dev/null; then
+        daemon_holds "$DPID" "$(backstore_uio d0)" && ready_attached=yes
+        break
+    fi
+    sleep 0.1
+done
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+wait "$npid" 2>/dev/null
+msgs=$(cat "$OUT/notify.msgs" 2>/dev/null)
+echo "notify messages: $msgs"
+if [ $ready_attached = yes ] && echo "$msgs" | grep -q "MAINPID=$DPID" &&
+    echo "$msgs" | tail -n1 | grep -qx 'STOPPING=1'; then
+    pass sd_notify_ready
+else
+    fail sd_notify_ready "d0 served at READY: $ready_attached; messages: $(echo "$msgs" | oneline)"
+fi
+kill "$npid" 2>/dev/null
+daemon_start && (wait_daemon_attached d0 30) >/dev/null 2>&1 || echo "daemon did not come back with d0"
 
 # restart_during_read NAME SIGNAL: a long O_DIRECT read of a copy of $BIG on drive NAME, the
 # daemon killed with SIGNAL a moment in and started again; the read must finish intact.
