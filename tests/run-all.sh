@@ -14,14 +14,15 @@ run_e2e=1
 failed=()
 npassed=0
 step() { # step NAME COMMAND...
-    local name=$1
+    local name=$1 t0=$SECONDS rc=0
     shift
     echo "=== $name: $*"
-    if "$@"; then
-        echo "=== $name: ok"
+    "$@" || rc=$?
+    if [ $rc -eq 0 ]; then
+        echo "=== $name: ok ($((SECONDS - t0)) s)"
         npassed=$((npassed + 1))
     else
-        echo "=== $name: FAILED (exit $?)"
+        echo "=== $name: FAILED (exit $rc, $((SECONDS - t0)) s)"
         failed+=("$name")
     fi
 }
@@ -53,5 +54,5 @@ fi
 
 # Closing line counts steps (each step prints its own detailed counts above).
 [ ${#failed[@]} -eq 0 ] || echo "failed steps: ${failed[*]}"
-echo "run-all: $npassed passed, ${#failed[@]} failed"
+echo "run-all: $npassed passed, ${#failed[@]} failed in $SECONDS s"
 [ ${#failed[@]} -eq 0 ]
