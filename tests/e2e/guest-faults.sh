@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # Faults and restarts, sourced by guest.sh inside the guest: backing-store failures reach the
 # initiator as a real drive's sense (full filesystem 03/0C/00, image cut short 03/11/00,
-# read-only image 07/27/00) while another drive keeps reading; media outside --media-dir are
-# refused; kill -9 and SIGTERM during a long read, restart, and the read completes intact.
+# read-only image 07/27/00, EIO from the disk 03/11/00 and 03/0C/00) while another drive keeps
+# reading; media outside --media-dir are refused; sd_notify; kill -9 and SIGTERM during a long read, restart, and the read completes intact.
 # Every drive made here is removed before returning.
 # required: fault_enospc_write fault_enospc_other_drive fault_truncated_read
-# required: fault_removed_read fault_readonly_media confine_symlink_refused confine_inside_ok
+# required: fault_removed_read fault_readonly_media fault_eio_read fault_eio_write
+# required: confine_symlink_refused confine_inside_ok
 # required: sd_notify_ready restart_kill9_read restart_sigterm_read faults_daemon_alive
 
 FD=$RUN/faults
@@ -87,6 +88,87 @@ else
 fi
 mmc delete f3 >/dev/null 2>&1
 umount "$FD/ro"
+
+# EIO from the disk under the image: a DVD-RAM image on ext4 over device-mapper; part of its
+# data is swapped for dm's "error" target, so the kernel fails reads and writes of those
+# blocks with EIO. The initiator gets the real drive's medium errors: 03/11/00 reading,
+# 03/0C/00 writing. Blocks outside the bad area and the other drives keep working.
+step "faults: EIO from the disk under an image"
+eio_cleanup() {
+    mmc delete e0 >/dev/null 2>&1
+    umount "$FD/eio" 2>/dev/null
+    timeout 60 dmsetup remove mmc-e2e-eio 2>/dev/null
+    [ -n "${eio_loop:-}" ] && losetup -d "$eio_loop" 2>/dev/null
+    rm -f "$FD/eio.disk"
+}
+eio_setup() {
+    modprobe -q loop
+    modprobe -q dm_mod
+    truncate -s 64M "$FD/eio.disk"
+    eio_loop=$(losetup -f --show "$FD/eio.disk") || return 1
+    eio_sectors=$(blockdev --getsz "$eio_loop")
+    timeout 60 dmsetup create mmc-e2e-eio --table "0 $eio_sectors linear $eio_loop 0" || return 1
+    udevadm settle --timeout=30
+    mkfs.ext4 -q -b 4096 /dev/mapper/mmc-e2e-eio || return 1
+    mkdir -p "$FD/eio"
+    mount /dev/mapper/mmc-e2e-eio "$FD/eio" || return 1
+    "$BIN" disc create --type dvd-ram --capacity 16384 "$FD/eio/ram.img" || return 1
+    eio_sr=$(fault_drive e0 "$FD/eio/ram.img") && [ -b "$eio_sr" ] || return 1
+    eio_sg=$(drive_sg e0)
+    # 8 MiB of data written through the drive: the image's blocks are real on the disk.
+    head -c 8M /dev/urandom >"$FD/eio.pattern"
+    dd if="$FD/eio.pattern" of="$eio_sr" bs=64k oflag=direct conv=fsync status=none || return 1
+    sync
+    # The image's 4 KiB blocks 512..767 (disc LBAs 1024..1535) must be one extent: find their
+    # place on the disk and turn those sectors into errors.
+    local phys
+    phys=$(filefrag -v -b4096 "$FD/eio/ram.img" | awk -F'[:. ]+' '
+        $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ && $5 ~ /^[0-9]+$/ {
+            ls = $3 + 0; le = $4 + 0; ps = $5 + 0
+            if (ls <= 512 && le >= 767) { print ps + 512 - ls; exit }
+        }')
+    [ -n "$phys" ] || { echo "no single extent holds image blocks 512..767"; filefrag -v "$FD/eio/ram.img"; return 1; }
+    local s=$((phys * 8)) n=$((256 * 8))
+    timeout 60 dmsetup suspend mmc-e2e-eio &&
+        timeout 60 dmsetup load mmc-e2e-eio --table "0 $s linear $eio_loop 0
+$s $n error
+$((s + n)) $((eio_sectors - s - n)) linear $eio_loop $((s + n))" &&
+        timeout 60 dmsetup resume mmc-e2e-eio || return 1
+    # Nothing of the image may be answered from the page cache any more.
+    sync
+    echo 3 >/proc/sys/vm/drop_caches
+}
+if eio_setup; then
+    # READ(10) of one block inside the bad area, then one outside it.
+    rd_bad=$(timeout 60 sg_raw -r 2048 "$eio_sg" 28 00 $(be32 1100) 00 00 01 00 2>&1)
+    rd_good=$(timeout 60 sg_raw -r 2048 "$eio_sg" 28 00 $(be32 16) 00 00 01 00 2>&1)
+    echo "$rd_bad" | head -n 8
+    if echo "$rd_bad" | grep -qi 'Unrecovered read error' && echo "$rd_bad" | grep -qi 'Medium Error' &&
+        echo "$rd_good" | grep -q 'SCSI Status: Good' && grep -q 'read of 1 block(s) at 1100 failed' "$DLOG"; then
+        pass fault_eio_read
+    else
+        fail fault_eio_read "bad-area read: $(echo "$rd_bad" | oneline); good read: $(echo "$rd_good" | tail -n2 | oneline)"
+    fi
+    # WRITE(10) of one 2 KiB block inside the bad area: half a page, so the kernel must read
+    # the page first and the write fails there; or, if it is taken into the page cache, the
+    # SYNCHRONIZE CACHE that follows fails. Either way: 03/0C/00.
+    head -c 2048 /dev/urandom >"$FD/eio.block"
+    wr=$(timeout 60 sg_raw -s 2048 -i "$FD/eio.block" "$eio_sg" 2a 00 $(be32 1200) 00 00 01 00 2>&1)
+    sc=$(timeout 60 sg_raw "$eio_sg" 35 00 00 00 00 00 00 00 00 00 2>&1)
+    echo "write: $(echo "$wr" | oneline); sync cache: $(echo "$sc" | oneline)"
+    wr_good=$(timeout 60 sg_raw -s 2048 -i "$FD/eio.block" "$eio_sg" 2a 00 $(be32 20) 00 00 01 00 2>&1)
+    if echo "$wr $sc" | grep -qi 'Write error' && echo "$wr $sc" | grep -qi 'Medium Error' &&
+        echo "$wr_good" | grep -q 'SCSI Status: Good' && [ -b "$(drive_sr d0)" ] &&
+        same_prefix "$(drive_sr d0)" "$SMALL"; then
+        pass fault_eio_write
+    else
+        fail fault_eio_write "write: $(echo "$wr" | oneline); sync cache: $(echo "$sc" | oneline); good write: $(echo "$wr_good" | tail -n2 | oneline)"
+    fi
+else
+    fail fault_eio_read "could not build the device-mapper setup (see guest.log)"
+    fail fault_eio_write "could not build the device-mapper setup (see guest.log)"
+fi
+eio_cleanup
 
 step "confinement: --media-dir"
 mkdir -p "$FD/media" "$FD/secret"
