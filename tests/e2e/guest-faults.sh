@@ -6,6 +6,7 @@
 # Every drive made here is removed before returning.
 # required: fault_enospc_write fault_enospc_other_drive fault_truncated_read
 # required: fault_removed_read fault_readonly_media fault_eio_read fault_eio_write
+# required: fault_stalled_disk_isolated
 # required: confine_symlink_refused confine_inside_ok
 # required: sd_notify_ready restart_kill9_read restart_sigterm_read faults_daemon_alive
 
@@ -164,9 +165,47 @@ if eio_setup; then
     else
         fail fault_eio_write "write: $(echo "$wr" | oneline); sync cache: $(echo "$sc" | oneline); good write: $(echo "$wr_good" | tail -n2 | oneline)"
     fi
+
+    # A disk that stops answering: the device-mapper device is suspended, so e0's next read
+    # hangs in the kernel. Its drive thread waits; no other drive may: d0 reads its whole
+    # disc (O_DIRECT, past every cache) while e0's read is still stuck, and `tcmu-mmc status`
+    # answers for every drive, e0 as busy. Once the disk is back, e0's read completes intact.
+    step "faults: a stalled disk under one drive"
+    sync
+    echo 3 >/proc/sys/vm/drop_caches
+    timeout 60 dmsetup suspend mmc-e2e-eio
+    (timeout 120 dd if="$eio_sr" bs=2048 skip=2048 count=256 iflag=direct 2>/dev/null |
+        sha256sum | cut -d' ' -f1 >"$FD/stall.sum") &
+    spid=$!
+    sleep 2
+    stuck_before=no
+    kill -0 "$spid" 2>/dev/null && stuck_before=yes
+    sr0=$(drive_sr d0)
+    other=no
+    timeout 60 dd if="$sr0" bs=2048 count=$(($(stat -c %s "$SMALL") / 2048)) iflag=direct 2>/dev/null |
+        cmp -s - "$SMALL" && other=yes
+    st=$(timeout 30 "$BIN" --run-dir "$RUN" status --json 2>&1)
+    stuck_after=no
+    kill -0 "$spid" 2>/dev/null && stuck_after=yes
+    timeout 60 dmsetup resume mmc-e2e-eio
+    wait "$spid"
+    want=$(dd if="$FD/eio.pattern" bs=2048 skip=2048 count=256 2>/dev/null | sha256sum | cut -d' ' -f1)
+    got=$(cat "$FD/stall.sum" 2>/dev/null)
+    st_ok=$(echo "$st" | python3 -c '
+import json, sys
+d = {x["name"]: x for x in json.load(sys.stdin)}
+print("yes" if d["d0"]["tray"] == "closed" and "did not answer" in (d["e0"].get("note") or "") else "no")' 2>&1)
+    echo "stalled read: stuck before $stuck_before, after d0's read $stuck_after; d0 read $other; status $st_ok; e0 sha256 $got"
+    if [ $stuck_before = yes ] && [ $stuck_after = yes ] && [ $other = yes ] && [ "$st_ok" = yes ] &&
+        [ "$got" = "$want" ]; then
+        pass fault_stalled_disk_isolated
+    else
+        fail fault_stalled_disk_isolated "e0 read stuck $stuck_before/$stuck_after, d0 read $other, status $st_ok ($(echo "$st" | oneline | cut -c1-300)), e0 sha256 $got want $want"
+    fi
 else
     fail fault_eio_read "could not build the device-mapper setup (see guest.log)"
     fail fault_eio_write "could not build the device-mapper setup (see guest.log)"
+    fail fault_stalled_disk_isolated "could not build the device-mapper setup (see guest.log)"
 fi
 eio_cleanup
 
