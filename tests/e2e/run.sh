@@ -102,6 +102,12 @@ T_END=$(date +%s)
 big_rate=$(cat "$OUT/big-read-mbps" 2>/dev/null || echo "?")
 e2e_log "accelerator $E2E_ACCEL; guest boot+run ${E2E_BOOT_SECONDS}s; suite $((T_END - T_START))s; big image read ${big_rate} MB/s"
 
+# Where the guest's time went: the slowest steps (each "=== step (uptime)" line to the next).
+echo "----- slowest guest steps (seconds)"
+sed -n 's/^=== \(.*\) (\([0-9.]*\)s)$/\2 \1/p' "$OUT/guest.log" 2>/dev/null |
+    awk 'NR > 1 { printf "%7.1f  %s\n", $1 - t, name } { t = $1; $1 = ""; name = substr($0, 2) }' |
+    sort -rn | head -n 12
+
 if [ $failed -gt 0 ] || [ $bad -gt 0 ]; then
     echo "----- tail of daemon log ($OUT/daemon.log)"
     tail -n 40 "$OUT/daemon.log" 2>/dev/null || echo "(none)"
