@@ -5,7 +5,7 @@ use crate::mmc::Drive;
 use crate::ring::{Command, Fetched, Response, Ring, RingError, RingMemory};
 use crate::scsi::cdb::{direction, opcode, Direction};
 use crate::scsi::spc::Identity;
-use crate::scsi::{status, Outcome, Sense};
+use crate::scsi::{status, Outcome, Sense, BLOCK_SIZE};
 
 pub struct Device {
     drive: Drive,
@@ -141,6 +141,15 @@ impl Device {
                         Some(Sense::UNRECOVERED_READ_ERROR)
                     }
                 }
+            }
+            // Less data than the CDB's transfer length: the initiator's mistake, not the
+            // medium's. Refused before anything (state included) is touched.
+            Outcome::WriteBlocks { blocks, .. } if buf.len() < blocks as usize * BLOCK_SIZE => {
+                log::warn!(
+                    "{label}: write of {blocks} block(s) came with only {} byte(s) of data",
+                    buf.len()
+                );
+                Some(Sense::INVALID_FIELD_IN_COMMAND_IU)
             }
             Outcome::WriteBlocks { lba, blocks } => {
                 let result = match (loaded.disc(), drive.disc()) {

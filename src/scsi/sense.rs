@@ -76,6 +76,9 @@ impl Sense {
     pub const WRITE_PROTECTED: Sense = Sense::new(key::DATA_PROTECT, 0x27, 0x00);
     /// 04/44/00: internal target failure (a malformed request from the kernel side).
     pub const INTERNAL_TARGET_FAILURE: Sense = Sense::new(key::HARDWARE_ERROR, 0x44, 0x00);
+    /// 05/0E/03: invalid field in command information unit: the data the initiator sent
+    /// does not match the CDB's transfer length (what LIO answers for its own backstores).
+    pub const INVALID_FIELD_IN_COMMAND_IU: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x0e, 0x03);
     /// 05/1A/00: parameter list length error.
     pub const PARAMETER_LIST_LENGTH_ERROR: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x1a, 0x00);
     /// 05/20/00: invalid command operation code.
