@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# A CDB storm, sourced by guest.sh inside the guest: E2E_STORM_COUNT (default 150) random,
+# A CDB storm, sourced by guest.sh inside the guest: E2E_STORM_COUNT (default 2000) random,
 # mutated and random-opcode CDBs per drive (tests/e2e/storm-cdbs.py, fixed seeds), each with
-# random Data-In/Data-Out lengths and data, sent with sg_raw to drives holding a DVD-ROM, a
-# blank DVD+R, a burned DVD+R, a DVD+RW and no disc. Afterwards no command has hung, the daemon
+# random Data-In/Data-Out lengths and data, sent through SG_IO (tests/e2e/storm-send.py) to
+# drives holding a DVD-ROM, a blank DVD+R, a burned DVD+R, a DVD+RW and no disc. Afterwards no command has hung, the daemon
 # still runs, and each disc is what it may honestly be:
 #   DVD-ROM       the image is byte-identical and reads back (every write was refused);
 #   blank DVD+R   (no recording commands sent) still blank, then growisofs burns it;
@@ -15,7 +15,7 @@
 # required: storm_rom storm_rom_unchanged storm_blank_dvdr storm_blank_dvdr_burn storm_dvdr
 # required: storm_dvdr_intact storm_dvdrw storm_dvdrw_readback storm_empty storm_daemon_alive
 
-STORM_N=${E2E_STORM_COUNT:-150}
+STORM_N=${E2E_STORM_COUNT:-2000}
 SD=$IMG/storm
 POOL=$SD/pool.bin
 rm -rf "$SD"
@@ -41,9 +41,9 @@ storm_mark() { echo "tcmu-mmc-e2e-storm $1" >/dev/kmsg; }
 storm_dmesg() { dmesg | sed -n "/tcmu-mmc-e2e-storm $1/,\$p"; }
 
 # storm NAME SEED PROFILE [NWA]: send the storm to NAME; sets STORM_WHY (empty when the storm
-# passed: no sg_raw had to be killed, no kernel timeout, the daemon alive).
+# passed: no command hung, no kernel timeout, no medium or hardware error, the daemon alive).
 storm() {
-    local name=$1 sg hung=0 n=0 rc t0 t1 dir rlen slen skip cdb args=() codes
+    local name=$1 sg hung=0 n=0 rc t0 t1 summary
     sg=$(drive_sg "$name")
     STORM_WHY=
     [ -c "$sg" ] || {
@@ -54,34 +54,30 @@ storm() {
         STORM_WHY="storm-cdbs.py $2 failed"
         return
     }
-    declare -A rcs=()
     storm_mark "$name"
     t0=$(date +%s.%N)
-    while read -r dir rlen slen skip cdb; do
-        case $dir in
-            in) args=(-r "$rlen" -o /dev/null) ;;
-            out) args=(-s "$slen" -k "$skip" -i "$POOL") ;;
-            *) args=() ;;
-        esac
-        # shellcheck disable=SC2086 # the CDB bytes are separate words
-        timeout 30 sg_raw -n -t 10 "${args[@]}" "$sg" $cdb </dev/null >/dev/null 2>>"$SD/$name.err"
-        rc=$?
-        if [ $rc -eq 124 ]; then
-            hung=$((hung + 1))
-            echo "storm $name: hung: $dir $rlen $slen $cdb"
-        fi
-        rcs[$rc]=$((${rcs[$rc]:-0} + 1))
-        n=$((n + 1))
-    done <"$SD/$name.cdbs"
+    # One process sends them all through SG_IO (10 s kernel timeout each, as sg_raw -t 10);
+    # the outer timeout catches a sender stuck for good.
+    summary=$(timeout 900 python3 "$HERE/storm-send.py" "$sg" "$SD/$name.cdbs" "$POOL" 10 \
+        </dev/null 2>>"$SD/$name.err")
+    rc=$?
     t1=$(date +%s.%N)
-    codes=$(for rc in "${!rcs[@]}"; do echo "$rc:${rcs[$rc]}"; done | sort -n | tr '\n' ' ')
-    echo "storm $name: $n commands in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s; sg_raw exit codes (code:count): $codes"
+    echo "storm $name: $summary (exit $rc) in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s"
+    grep '^hung:' "$SD/$name.err" | head -n 5
+    read -r _ n _ hung _ <<<"$summary"
+    [ -n "$n" ] || n=0
+    [ -n "$hung" ] || hung=0
+    [ $rc -eq 124 ] && hung=$((hung + 1))
     local timeouts
     timeouts=$(storm_dmesg "$name" | grep -i 'timing out\|timed out\|abort' | head -n3 | oneline)
     if [ "$hung" -gt 0 ]; then
-        STORM_WHY="$hung of $n commands hung"
+        STORM_WHY="$hung of $n commands hung (see $SD/$name.err)"
     elif [ -n "$timeouts" ]; then
         STORM_WHY="kernel timeouts: $timeouts"
+    elif [[ " $summary" == *" check-3:"* || " $summary" == *" check-4:"* ]]; then
+        # Every image here is healthy: bad input is the initiator's error (ILLEGAL REQUEST),
+        # never a MEDIUM or HARDWARE ERROR. The daemon log names the command.
+        STORM_WHY="medium or hardware error on a healthy disc: $summary; $(grep "$name: .*failed" "$DLOG" | tail -n2 | oneline)"
     elif ! kill -0 "$DPID" 2>/dev/null; then
         STORM_WHY="daemon died: $(tail -n3 "$DLOG" | oneline)"
     elif [ "$n" -ne "$STORM_N" ]; then
