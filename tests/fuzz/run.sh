@@ -4,7 +4,7 @@
 # checked-in corpus, and fail on any crash, panic, timeout or out-of-memory.
 #
 # usage: tests/fuzz/run.sh [TARGET...]        (default: every target in fuzz/Cargo.toml)
-# env:   FUZZ_SECONDS    seconds per target (default 30; 4 targets = 120 s)
+# env:   FUZZ_SECONDS    seconds per target (default 20; 4 targets = 80 s)
 #        FUZZ_SANITIZER  none (default) or address. cargo-fuzz's `none` works on stable
 #                        Rust; `address` needs nightly, or stable with RUSTC_BOOTSTRAP=1 (set
 #                        here when the toolchain is not nightly)
@@ -19,7 +19,7 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ=$REPO/fuzz
-SECONDS_EACH=${FUZZ_SECONDS:-30}
+SECONDS_EACH=${FUZZ_SECONDS:-20}
 SANITIZER=${FUZZ_SANITIZER:-none}
 JOBS=${FUZZ_JOBS:-1}
 
