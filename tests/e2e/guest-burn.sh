@@ -4,7 +4,7 @@
 # Every drive made here is removed again before returning.
 # required: burn_growisofs burn_growisofs_mount burn_restart burn_multisession
 # required: burn_state_two_sessions burn_wodim_ignsize burn_wodim burn_xorriso
-# required: burn_finalize_dvdrom burn_too_large burn_kill9_retry
+# required: burn_finalize_dvdrom burn_too_large burn_kill9_retry burn_kill9_keeps_session
 
 # burn_drive runs in $(...), a subshell: the drives are named p1..p7 and removed by name.
 burn_drive() { # burn_drive NAME IMAGE [OPTIONS]: create + attach, print the block device
@@ -23,7 +23,7 @@ mkdir -p "$BT/extra"
 head -c 3000000 /dev/urandom >"$BT/extra/second-session.bin"
 seq 1 5000 >"$BT/extra/numbers.txt"
 (cd "$BT" && sha256sum extra/*) >"$OUT/burn-tree.sha256"
-for i in 1 2 3 4 5 6 7; do : >"$IMG/blank-$i.iso"; done
+for i in 1 2 3 4 5 6 7 8; do : >"$IMG/blank-$i.iso"; done
 sr=$(burn_drive p1 "$IMG/blank-1.iso")
 out=$(timeout 300 growisofs -Z "$sr=$SMALL" 2>&1)
 rc=$?
@@ -162,7 +162,50 @@ else
     fail burn_kill9_retry "killed after $written bytes, first burn rc $grc ($(tail -n2 "$OUT/burn-killed.log" | oneline)), state '$info', retry rc $rc"
 fi
 
+step "DVD+R: kill -9 while a second session is written"
+# The first session was closed (acknowledged); the second is cut by kill -9. After the restart
+# the disc holds exactly the first session, byte for byte, and is still appendable: a retry
+# of the second session works and both sessions read back.
+sr=$(burn_drive p8 "$IMG/blank-8.iso")
+out=$(timeout 300 growisofs -Z "$sr=$SMALL" 2>&1)
+rc1=$?
+size1=$(stat -c %s "$IMG/blank-8.iso")
+sum1=$(sha256sum <"$IMG/blank-8.iso" | cut -d' ' -f1)
+timeout 600 growisofs -M "$sr" -R "$BIG" >"$OUT/burn-killed-2.log" 2>&1 &
+GP=$!
+for _ in $(seq 1 300); do
+    [ "$(stat -c %s "$IMG/blank-8.iso")" -gt $((size1 + 20000000)) ] && break
+    kill -0 $GP 2>/dev/null || break
+    sleep 0.2
+done
+written=$(($(stat -c %s "$IMG/blank-8.iso") - size1))
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null
+daemon_start
+(wait_daemon_attached p8 30) >/dev/null 2>&1
+wait $GP
+grc=$?
+tail -n3 "$OUT/burn-killed-2.log"
+info=$("$BIN" disc info "$IMG/blank-8.iso" 2>&1)
+size2=$(stat -c %s "$IMG/blank-8.iso")
+sum2=$(head -c "$size1" "$IMG/blank-8.iso" | sha256sum | cut -d' ' -f1)
+echo "first session $size1 bytes (growisofs rc $rc1); killed $written bytes into the second (rc $grc); after restart $size2 bytes: $info"
+blockdev --flushbufs "$sr" 2>/dev/null
+first_ok=no
+mounted_sums_ok "$sr" "$IMG/small.sha256" && first_ok=yes
+out=$(timeout 300 growisofs -M "$sr" -R "$BT" 2>&1)
+rc=$?
+echo "$out" | tail -n 3
+sleep 3
+if [ $rc1 -eq 0 ] && [ "$written" -gt 0 ] && [ "$sum2" = "$sum1" ] && [ "$size2" -eq "$size1" ] &&
+    echo "$info" | grep -q 'status Incomplete.*sessions 1 ' && [ $first_ok = yes ] && [ $rc -eq 0 ] &&
+    mounted_sums_ok "$sr" "$IMG/small.sha256" "$OUT/burn-tree.sha256"; then
+    pass burn_kill9_keeps_session
+else
+    fail burn_kill9_keeps_session "first rc $rc1, killed after $written bytes, size $size2 (was $size1), prefix same: $([ "$sum2" = "$sum1" ] && echo yes || echo no), first session mounts: $first_ok, state '$info', retry rc $rc: $(echo "$out" | tail -n2 | oneline)"
+fi
+
 step "DVD+R: tear down"
-for name in p1 p2 p3 p4 p5 p6 p7; do
+for name in p1 p2 p3 p4 p5 p6 p7 p8; do
     mmc delete "$name"
 done
