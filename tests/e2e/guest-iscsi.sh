@@ -11,7 +11,7 @@
 # target's portal moves there instead. Every drive, target, session and namespace made here is
 # removed before returning.
 # required: iscsi_create iscsi_create_idempotent iscsi_create_conflict iscsi_drive_in_use
-# required: iscsi_login iscsi_read iscsi_burn iscsi_list iscsi_logout_delete
+# required: iscsi_login iscsi_read iscsi_kill9_read iscsi_burn iscsi_list iscsi_logout_delete
 # required: iscsi_netns_create iscsi_add_remove iscsi_acl_refused iscsi_chap_refused iscsi_netns_login
 # required: iscsi_netns_read iscsi_dual_export iscsi_netns_burn iscsi_teardown
 
@@ -244,6 +244,13 @@ if [ -b "$SR_R" ]; then
     fi
 else
     skip iscsi_read "no device for lun 0"
+fi
+# The daemon killed under an iSCSI initiator: the read goes on once it is back.
+if [ -b "$SR_R" ]; then
+    check iscsi_kill9_read "read over iSCSI across kill -9 and restart did not complete intact" \
+        read_across_restart "$SR_R" "$SMALL" KILL
+else
+    skip iscsi_kill9_read "no device for lun 0"
 fi
 if [ -b "$SR_B" ]; then
     isc_burn iscsi_burn "$SR_B" "$IMG/iscsi-blank-0.iso"

@@ -121,6 +121,35 @@ restart_daemon() { # restart_daemon NAME...: SIGTERM, start again, wait for NAME
     done
 }
 
+# read_across_restart DEV FILE SIGNAL [BLOCKS]: an O_DIRECT read of DEV's first BLOCKS
+# (default: all of FILE) in 2 KiB commands, many round trips, so the daemon dies with commands
+# in flight: it is killed with SIGNAL 1.5 s in and started again. True if the read was still
+# running at the kill and came back with FILE's bytes.
+read_across_restart() {
+    local dev=$1 file=$2 sig=$3 blocks=${4:-} tag dd_pid was_running=no rc got want
+    [ -n "$blocks" ] || blocks=$(($(stat -c %s "$file") / 2048))
+    tag=restart-${dev##*/}
+    want=$(head -c $((blocks * 2048)) "$file" | sha256sum | cut -d' ' -f1)
+    (timeout 600 dd if="$dev" bs=2048 count="$blocks" iflag=direct 2>"$OUT/$tag.dd.err" |
+        sha256sum | cut -d' ' -f1 >"$OUT/$tag.sum") &
+    dd_pid=$!
+    sleep 1.5
+    kill -0 "$dd_pid" 2>/dev/null && was_running=yes
+    kill "-$sig" "$DPID"
+    wait "$DPID" 2>/dev/null
+    sleep 1
+    daemon_start
+    wait "$dd_pid"
+    rc=$?
+    got=$(cat "$OUT/$tag.sum" 2>/dev/null)
+    echo "$dev: dd rc $rc across $sig, running at kill: $was_running, sha256 $got; $(oneline <"$OUT/$tag.dd.err")"
+    if [ $was_running != yes ]; then
+        echo "the read finished before the daemon was killed: the scenario did not happen"
+        return 1
+    fi
+    [ "$got" = "$want" ]
+}
+
 # status_field NAME FIELD: one field of `tcmu-mmc status --json` for the drive NAME
 status_field() {
     timeout 30 "$BIN" --run-dir "$RUN" status --json 2>>"$OUT/status-errors.log" | python3 -c '
