@@ -9,6 +9,7 @@
 #                        Rust; `address` needs nightly, or stable with RUSTC_BOOTSTRAP=1 (set
 #                        here when the toolchain is not nightly)
 #        FUZZ_JOBS       parallel libFuzzer jobs per target (default 1)
+#        FUZZ_PARALLEL   targets run at once (default: the number of CPUs)
 #        FUZZ_KEEP_CORPUS=1  merge what the run found into fuzz/corpus (minimized); by default
 #                        new inputs go to a scratch directory and the checked-in corpus is
 #                        only read
@@ -72,13 +73,12 @@ passed=0
 failed=()
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/tcmu-mmc-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-for t in "${targets[@]}"; do
-    corpus=$FUZZ/corpus/$t
+
+# fuzz_one TARGET: run it for SECONDS_EACH; exit status in $scratch/TARGET.rc, output in .log.
+fuzz_one() {
+    local t=$1 corpus=$FUZZ/corpus/$1 dict=() seeds rc
     mkdir -p "$corpus" "$scratch/$t" "$FUZZ/artifacts/$t"
-    dict=()
     [ -f "$FUZZ/dict/$t.dict" ] && dict=("-dict=$FUZZ/dict/$t.dict")
-    log "$t: ${SECONDS_EACH}s from $(find "$corpus" -type f | wc -l) corpus inputs"
-    start=$(date +%s)
     # The first directory receives new inputs: a scratch one, so the corpus stays as it is.
     # fuzz/regressions/TARGET holds the inputs of crashes found (and fixed) so far.
     seeds=("$corpus")
@@ -87,10 +87,32 @@ for t in "${targets[@]}"; do
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 "${dict[@]}" >"$scratch/$t.log" 2>&1
     rc=$?
+    echo $rc >"$scratch/$t.rc"
+}
+
+# Targets run side by side, one per CPU (FUZZ_PARALLEL overrides): the same fuzzing time
+# each, in less wall time.
+PARALLEL=${FUZZ_PARALLEL:-$(nproc)}
+[ "$PARALLEL" -ge 1 ] || PARALLEL=1
+start=$(date +%s)
+for ((k = 0; k < ${#targets[@]}; k += PARALLEL)); do
+    pids=()
+    for t in "${targets[@]:k:PARALLEL}"; do
+        log "$t: ${SECONDS_EACH}s from $(find "$FUZZ/corpus/$t" -type f 2>/dev/null | wc -l) corpus inputs"
+        fuzz_one "$t" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+done
+log "all targets ran in $(($(date +%s) - start))s, $PARALLEL at a time"
+
+for t in "${targets[@]}"; do
+    corpus=$FUZZ/corpus/$t
+    rc=$(cat "$scratch/$t.rc" 2>/dev/null || echo 1)
     grep -E '^#[0-9]+ *DONE|stat::number_of_executed_units|stat::new_units_added' "$scratch/$t.log" |
         sed "s/^/fuzz: $t: /"
-    if [ $rc -eq 0 ]; then
-        log "$t: ok after $(($(date +%s) - start))s"
+    if [ "$rc" -eq 0 ]; then
+        log "$t: ok"
         passed=$((passed + 1))
     else
         log "$t: FAILED (exit $rc)"
@@ -98,7 +120,7 @@ for t in "${targets[@]}"; do
         grep -E -A3 'Failing input|Reproduce with' "$scratch/$t.log"
         failed+=("$t")
     fi
-    if [ "${FUZZ_KEEP_CORPUS:-0}" = 1 ] && [ $rc -eq 0 ]; then
+    if [ "${FUZZ_KEEP_CORPUS:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
         # libFuzzer's merge adds only the new inputs that add coverage.
         "$bin_dir/$t" -merge=1 -max_len=8192 "$corpus" "$scratch/$t" >"$scratch/$t.merge" 2>&1 ||
             log "$t: corpus merge failed"
