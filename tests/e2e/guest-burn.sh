@@ -124,6 +124,25 @@ else
     fail burn_too_large "growisofs rc $rc: $(echo "$out" | tail -n2 | oneline); $info"
 fi
 
+# kill9_mid_burn NAME IMAGE BYTES PID: once IMAGE has grown past BYTES (or burner PID ended),
+# kill -9 the daemon, start it again and wait for NAME and for the burner. Sets KILLED_AT (the
+# image size at the kill) and BURN_RC (the burner's exit status).
+kill9_mid_burn() {
+    local name=$1 image=$2 bytes=$3 pid=$4
+    for _ in $(seq 1 300); do
+        [ "$(stat -c %s "$image")" -gt "$bytes" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    KILLED_AT=$(stat -c %s "$image")
+    kill -KILL "$DPID"
+    wait "$DPID" 2>/dev/null
+    daemon_start
+    (wait_daemon_attached "$name" 30) >/dev/null 2>&1
+    wait "$pid"
+    BURN_RC=$?
+}
+
 step "DVD+R: kill -9 in the middle of a burn"
 sr=$(burn_drive p7 "$IMG/blank-7.iso")
 timeout 600 growisofs -Z "$sr=$BIG" >"$OUT/burn-killed.log" 2>&1 &
@@ -131,18 +150,9 @@ GP=$!
 # Kill once a quarter of the image (at most 20 MB) is written: well inside the burn.
 kill_at=$(($(stat -c %s "$BIG") / 4))
 [ "$kill_at" -le 20000000 ] || kill_at=20000000
-for _ in $(seq 1 300); do
-    [ "$(stat -c %s "$IMG/blank-7.iso")" -gt "$kill_at" ] && break
-    kill -0 $GP 2>/dev/null || break
-    sleep 0.2
-done
-written=$(stat -c %s "$IMG/blank-7.iso")
-kill -KILL "$DPID"
-wait "$DPID" 2>/dev/null
-daemon_start
-(wait_daemon_attached p7 30) >/dev/null 2>&1
-wait $GP
-grc=$?
+kill9_mid_burn p7 "$IMG/blank-7.iso" "$kill_at" $GP
+written=$KILLED_AT
+grc=$BURN_RC
 tail -n3 "$OUT/burn-killed.log"
 info=$("$BIN" disc info "$IMG/blank-7.iso" 2>&1)
 echo "killed after $written bytes, growisofs rc $grc: $info"
@@ -173,18 +183,9 @@ size1=$(stat -c %s "$IMG/blank-8.iso")
 sum1=$(sha256sum <"$IMG/blank-8.iso" | cut -d' ' -f1)
 timeout 600 growisofs -M "$sr" -R "$BIG" >"$OUT/burn-killed-2.log" 2>&1 &
 GP=$!
-for _ in $(seq 1 300); do
-    [ "$(stat -c %s "$IMG/blank-8.iso")" -gt $((size1 + 20000000)) ] && break
-    kill -0 $GP 2>/dev/null || break
-    sleep 0.2
-done
-written=$(($(stat -c %s "$IMG/blank-8.iso") - size1))
-kill -KILL "$DPID"
-wait "$DPID" 2>/dev/null
-daemon_start
-(wait_daemon_attached p8 30) >/dev/null 2>&1
-wait $GP
-grc=$?
+kill9_mid_burn p8 "$IMG/blank-8.iso" $((size1 + 20000000)) $GP
+written=$((KILLED_AT - size1))
+grc=$BURN_RC
 tail -n3 "$OUT/burn-killed-2.log"
 info=$("$BIN" disc info "$IMG/blank-8.iso" 2>&1)
 size2=$(stat -c %s "$IMG/blank-8.iso")

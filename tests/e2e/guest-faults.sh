@@ -2,7 +2,8 @@
 # Faults and restarts, sourced by guest.sh inside the guest: backing-store failures reach the
 # initiator as a real drive's sense (full filesystem 03/0C/00, image cut short 03/11/00,
 # read-only image 07/27/00, EIO from the disk 03/11/00 and 03/0C/00) while another drive keeps
-# reading; media outside --media-dir are refused; sd_notify; kill -9 and SIGTERM during a long read, restart, and the read completes intact.
+# reading; media outside --media-dir are refused; sd_notify; kill -9 and SIGTERM during a long
+# read, restart, and the read completes intact.
 # Every drive made here is removed before returning.
 # required: fault_enospc_write fault_enospc_other_drive fault_truncated_read
 # required: fault_removed_read fault_readonly_media fault_eio_read fault_eio_write

@@ -73,7 +73,7 @@ def send(fd: int, cdb: bytes, direction: str, data: bytearray, timeout_ms: int):
     """One SG_IO; returns (outcome, hung)."""
     cdb_buf = ctypes.create_string_buffer(bytes(cdb), len(cdb))
     sense_buf = ctypes.create_string_buffer(SENSE_LEN)
-    data_buf = (ctypes.c_ubyte * max(len(data), 1)).from_buffer(data) if data else None
+    data_buf = (ctypes.c_ubyte * len(data)).from_buffer(data) if data else None
     hdr = SgIoHdr()
     hdr.interface_id = ord("S")
     hdr.dxfer_direction = {
