@@ -1,9 +1,9 @@
 //! One emulated drive on one ring: fetch each command, let the drive model answer it, move
 //! blocks between the image and the ring, and complete it.
 use crate::media::Loaded;
-use crate::mmc::Drive;
+use crate::mmc::{commands, Drive};
 use crate::ring::{Command, Fetched, Response, Ring, RingError, RingMemory};
-use crate::scsi::cdb::{direction, opcode, Direction};
+use crate::scsi::cdb::Direction;
 use crate::scsi::spc::Identity;
 use crate::scsi::{status, Outcome, Sense, BLOCK_SIZE};
 
@@ -25,11 +25,11 @@ pub struct Device {
 unsafe impl Send for Device {}
 
 impl Device {
+    /// A drive with what `loaded` put in it, before any initiator has seen the drive (no
+    /// media event, no unit attention).
     pub fn new(identity: Identity, loaded: Loaded) -> Self {
         let mut drive = Drive::new(identity);
-        drive.insert_initial(loaded.medium());
-        drive.set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close));
-        drive.set_write_protected(loaded.disc().is_some_and(|d| d.write_protected));
+        configure_for(&mut drive, &loaded);
         Device {
             drive,
             loaded,
@@ -44,11 +44,9 @@ impl Device {
     /// Put another medium in the drive (or empty it), as an operator swapping discs would:
     /// the host sees a media event and a unit attention.
     pub fn change_medium(&mut self, loaded: Loaded) {
-        self.drive.change_medium(loaded.medium());
-        self.drive
-            .set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close));
-        self.drive
-            .set_write_protected(loaded.disc().is_some_and(|d| d.write_protected));
+        let had = self.loaded.disc().is_some();
+        configure_for(&mut self.drive, &loaded);
+        self.drive.disc_swapped(had, loaded.disc().is_some());
         self.loaded = loaded;
     }
 
@@ -59,6 +57,17 @@ impl Device {
 
     pub fn drive(&self) -> &Drive {
         &self.drive
+    }
+
+    /// The medium the initiator can access now (none while the tray is open).
+    pub fn medium(&self) -> Option<&crate::mmc::Medium> {
+        self.drive.accessible(self.loaded.medium())
+    }
+
+    /// The disc in the drive, for tests that inject store faults.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn disc_mut(&mut self) -> Option<&mut crate::media::Disc> {
+        self.loaded.disc_mut()
     }
 
     /// What the configuration put in the drive (the disc and its image, or why it is empty).
@@ -104,18 +113,20 @@ impl Device {
         }
         let cdb = cmd.cdb();
         let mut buf = ring.buffer(cmd);
+        let command = commands::lookup(cdb).ok();
+        let direction = command.map_or(Direction::FromDevice, |c| c.direction);
         params.clear();
-        if direction(cdb) == Direction::ToDevice && !is_write(cdb) {
+        if direction == Direction::ToDevice && !command.is_some_and(|c| c.writes_blocks) {
             // Parameter lists are small; copy one out so the model sees plain bytes.
             let n = buf.len().min(MAX_PARAMETER_LIST);
             params.resize(n, 0);
             buf.read_at(0, params);
         }
-        let outcome = drive.execute(cdb, params, reply);
+        let executed = drive.execute(loaded.medium(), cdb, params, reply);
         let mut read_len = None;
-        let failure: Option<Sense> = match outcome {
+        let failure: Option<Sense> = match executed.outcome {
             Outcome::Good => {
-                if direction(cdb) == Direction::FromDevice && !buf.is_empty() {
+                if direction == Direction::FromDevice && !buf.is_empty() {
                     let n = buf.write_at(0, reply);
                     if n == 0 {
                         // READ_LEN 0 would mean "everything": send zeros instead.
@@ -152,41 +163,30 @@ impl Device {
                 Some(Sense::INVALID_FIELD_IN_COMMAND_IU)
             }
             Outcome::WriteBlocks { lba, blocks } => {
-                let result = match (loaded.disc(), drive.disc()) {
-                    (Some(disc), Some(medium)) if disc.image.is_writable() => disc
-                        .record_state_before_writing(medium)
-                        .and_then(|()| disc.image.write_from(lba, blocks, &buf, iov)),
-                    _ => Err(std::io::Error::other("image not writable")),
+                let result = match loaded.disc_mut() {
+                    Some(disc) => disc.write(lba, blocks, &buf, iov),
+                    None => Err(crate::media::StoreError::NotWritable),
                 };
-                match result {
-                    Ok(()) => {
-                        drive.written(lba, blocks);
-                        None
-                    }
-                    Err(e) => {
-                        log::error!("{label}: write of {blocks} block(s) at {lba} failed: {e}");
-                        Some(Sense::WRITE_ERROR)
-                    }
-                }
-            }
-            Outcome::Check(sense) => Some(sense),
-        };
-        // FORMAT UNIT and BLANK empty the disc.
-        let failure = match (drive.take_erase_request(), loaded.image()) {
-            (true, Some(img)) if failure.is_none() => img.truncate(0).err().map(|e| {
-                log::error!("{label}: cannot erase the image: {e}");
-                Sense::WRITE_ERROR
-            }),
-            _ => failure,
-        };
-        // What the drive acknowledges as recorded must survive a crash: flush before GOOD.
-        let failure = match (drive.take_persist_request(), loaded.disc(), drive.disc()) {
-            (true, Some(disc), Some(medium)) if failure.is_none() => {
-                disc.persist(medium).err().map(|e| {
-                    log::error!("{label}: cannot make the disc state durable: {e}");
+                result.err().map(|e| {
+                    log::error!("{label}: write of {blocks} block(s) at {lba} failed: {e}");
                     Sense::WRITE_ERROR
                 })
             }
+            Outcome::Check(sense) => Some(sense),
+        };
+        // What the drive acknowledges as recorded must be durable before GOOD; the store
+        // applies the change and commits it, or leaves the disc as it was.
+        let failure = match (executed.change, loaded.disc_mut()) {
+            (Some(change), Some(disc)) if failure.is_none() => match disc.apply(change) {
+                Ok(notice) => {
+                    drive.announce(notice);
+                    None
+                }
+                Err(e) => {
+                    log::error!("{label}: {e}");
+                    Some(Sense::WRITE_ERROR)
+                }
+            },
             _ => failure,
         };
         let sense_bytes = failure.map(|s| s.to_fixed());
@@ -217,11 +217,10 @@ impl Device {
 /// Largest parameter list we accept (MODE SELECT(10) can name 64 KiB).
 const MAX_PARAMETER_LIST: usize = 65536;
 
-fn is_write(cdb: &[u8]) -> bool {
-    matches!(
-        cdb.first(),
-        Some(&(opcode::WRITE_10 | opcode::WRITE_12 | opcode::WRITE_AND_VERIFY_10))
-    )
+/// Set the drive up for what a configuration loaded.
+fn configure_for(drive: &mut Drive, loaded: &Loaded) {
+    drive.set_finalize_on_close(loaded.disc().is_some_and(|d| d.finalize_on_close()));
+    drive.set_write_protected(loaded.disc().is_some_and(|d| d.write_protected()));
 }
 
 fn check_condition(sense: &[u8]) -> Response<'_> {

@@ -100,8 +100,8 @@ fn main() -> ExitCode {
             .map(|m| {
                 println!(
                     "created blank {} of {} blocks in {}",
-                    state::kind_name(m.kind),
-                    m.capacity,
+                    state::kind_name(m.kind()),
+                    m.capacity(),
                     file.display()
                 )
             }),

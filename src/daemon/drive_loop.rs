@@ -130,12 +130,12 @@ fn load_medium(label: &str, dev_config: &str, roots: &media::MediaRoots) -> medi
         media::Loaded::Empty(why) => log::warn!("drive {label}: empty tray: {why}"),
         media::Loaded::Disc(disc) => log::info!(
             "drive {label}: {} profile {:04x} in {} ({} of {} blocks recorded{})",
-            media::state::kind_name(disc.medium.kind),
-            disc.medium.profile(),
-            disc.image.path().display(),
-            disc.medium.readable_blocks(),
-            disc.medium.capacity,
-            if disc.medium.finalized {
+            media::state::kind_name(disc.medium().kind()),
+            disc.medium().profile(),
+            disc.image().path().display(),
+            disc.medium().readable_blocks(),
+            disc.medium().capacity(),
+            if disc.medium().finalized() {
                 ", finalized"
             } else {
                 ""

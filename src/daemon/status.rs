@@ -56,17 +56,17 @@ pub struct DriveStatus {
 }
 
 fn disc_state(m: &Medium) -> &'static str {
-    if m.kind == crate::mmc::MediumKind::DvdRom {
+    if m.kind() == crate::mmc::MediumKind::DvdRom {
         return "read-only";
     }
     if m.is_overwritable() {
-        return if m.formatted > 0 {
+        return if m.formatted() > 0 {
             "formatted"
         } else {
             "unformatted"
         };
     }
-    match (m.finalized, m.status()) {
+    match (m.finalized(), m.status()) {
         (true, _) => "finalized",
         (false, DiscStatus::Empty) => "blank",
         _ => "appendable",
@@ -79,7 +79,7 @@ fn describe_medium(st: &mut DriveStatus, medium: Option<&Medium>, why_empty: Opt
         Some(m) => {
             st.profile = profile::name(m.profile()).into();
             st.disc = disc_state(m).into();
-            st.capacity_blocks = m.capacity;
+            st.capacity_blocks = m.capacity();
             st.used_blocks = m.readable_blocks();
         }
         None => {
@@ -109,7 +109,7 @@ pub fn live(device: &Device) -> DriveStatus {
         Loaded::Disc(_) if drive.tray_open() => Some("tray open"),
         Loaded::Disc(_) => None,
     };
-    describe_medium(&mut st, drive.medium(), why);
+    describe_medium(&mut st, device.medium(), why);
     st
 }
 

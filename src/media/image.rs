@@ -67,6 +67,11 @@ impl Image {
         Ok(())
     }
 
+    /// Flush data and metadata (the size, after a truncate) to stable storage.
+    pub fn sync_all(&self) -> io::Result<()> {
+        self.file.sync_all()
+    }
+
     /// Cut the image to `len` bytes.
     pub fn truncate(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len)?;

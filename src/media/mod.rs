@@ -5,55 +5,20 @@ pub mod image;
 pub mod roots;
 pub mod state;
 
+pub mod store;
+
 use std::io;
+#[cfg(test)]
 use std::path::PathBuf;
 
 pub use config::{ConfigError, MediaConfig};
 pub use image::Image;
 pub use roots::MediaRoots;
+pub use store::{Disc, StoreError};
+#[cfg(any(test, feature = "testing"))]
+pub use store::{Fault, FaultKind};
 
 use crate::mmc::Medium;
-
-/// A disc in the drive: its image, the model's view of it, and where its recording state is
-/// kept (recordable discs only).
-pub struct Disc {
-    pub image: Image,
-    pub medium: Medium,
-    pub state_path: Option<PathBuf>,
-    /// tgt's morph-on-close (`morph=close` in the configuration).
-    pub finalize_on_close: bool,
-    /// A recordable disc whose image could only be opened read-only (file mode, read-only
-    /// filesystem): the drive reports it write-protected.
-    pub write_protected: bool,
-    /// Whether the state file exists. A blank disc loaded from a bare empty image has none
-    /// until the first write, which records it first: otherwise a crash before any
-    /// SYNCHRONIZE CACHE would leave a non-empty image without state, i.e. a DVD-ROM.
-    state_recorded: std::cell::Cell<bool>,
-}
-
-impl Disc {
-    /// Make what the drive acknowledged durable: the image's data, then the recording state.
-    pub fn persist(&self, medium: &Medium) -> io::Result<()> {
-        self.image.sync_data()?;
-        if let Some(path) = &self.state_path {
-            state::save(path, medium)?;
-            self.state_recorded.set(true);
-        }
-        Ok(())
-    }
-
-    /// Before the first write to a disc without a state file, record its state as it is.
-    pub fn record_state_before_writing(&self, medium: &Medium) -> io::Result<()> {
-        match &self.state_path {
-            Some(path) if !self.state_recorded.get() => {
-                state::save(path, medium)?;
-                self.state_recorded.set(true);
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-}
 
 /// What a configuration puts in the drive.
 pub enum Loaded {
@@ -63,12 +28,9 @@ pub enum Loaded {
 }
 
 impl Loaded {
-    /// The drive model's view of the medium.
-    pub fn medium(&self) -> Option<Medium> {
-        match self {
-            Loaded::Empty(_) => None,
-            Loaded::Disc(d) => Some(d.medium.clone()),
-        }
+    /// The disc's recording state, which the store owns and lends to the drive model.
+    pub fn medium(&self) -> Option<&Medium> {
+        self.disc().map(Disc::medium)
     }
 
     pub fn disc(&self) -> Option<&Disc> {
@@ -78,8 +40,15 @@ impl Loaded {
         }
     }
 
+    pub fn disc_mut(&mut self) -> Option<&mut Disc> {
+        match self {
+            Loaded::Empty(_) => None,
+            Loaded::Disc(d) => Some(d),
+        }
+    }
+
     pub fn image(&self) -> Option<&Image> {
-        self.disc().map(|d| &d.image)
+        self.disc().map(Disc::image)
     }
 }
 
@@ -115,7 +84,10 @@ fn blocks_of(len: u64) -> u32 {
 /// The disc an image file holds, found without opening anything for writing: its recorded
 /// state, a blank disc for an empty file, else a DVD-ROM. The second value says whether a
 /// recording state exists beside it.
-fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<(Medium, bool), String> {
+fn examine(
+    cfg: &MediaConfig,
+    path: &std::path::Path,
+) -> Result<(Medium, Option<state::Recorded>), String> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => format!("{shown}: no such file"),
@@ -124,10 +96,11 @@ fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<(Medium, bool), 
     if !meta.is_file() {
         return Err(format!("{shown}: not a regular file"));
     }
-    Ok(match state::load(&state::state_path(path))? {
-        Some(m) => (m, true),
-        None if meta.len() == 0 => (Medium::blank(cfg.blank_kind, cfg.blank_capacity), false),
-        None => (Medium::dvd_rom(blocks_of(meta.len())), false),
+    let recorded = state::load(&state::state_path(path)).map_err(|e| e.to_string())?;
+    Ok(match recorded {
+        Some(r) => (r.medium.clone(), Some(r)),
+        None if meta.len() == 0 => (Medium::blank(cfg.blank_kind, cfg.blank_capacity), None),
+        None => (Medium::dvd_rom(blocks_of(meta.len())), None),
     })
 }
 
@@ -148,38 +121,46 @@ pub fn inspect(cfg: &MediaConfig) -> Result<Medium, String> {
 
 fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> {
     let shown = path.display();
-    let (medium, state_recorded) = examine(cfg, path)?;
-    if !state_recorded && medium.kind == crate::mmc::MediumKind::DvdRom {
+    let (medium, recorded) = examine(cfg, path)?;
+    if recorded.is_none() && medium.kind() == crate::mmc::MediumKind::DvdRom {
         let img = Image::open(path).map_err(|e| format!("{shown}: {e}"))?;
-        return Ok(Disc {
-            medium: Medium::dvd_rom(img.blocks()),
-            image: img,
-            state_path: None,
-            finalize_on_close: false,
-            write_protected: false,
-            state_recorded: std::cell::Cell::new(false),
-        });
+        return Ok(Disc::pressed(img));
     }
-    let state_path = state::state_path(path);
+    let erase_pending = recorded.as_ref().is_some_and(|r| r.erase_pending);
+    let mut state = state::StateFile::new(state::state_path(path), recorded);
     let mut write_protected = false;
-    let image = if medium.is_writable() {
+    let image = if medium.is_writable() || erase_pending {
         match Image::open_writable(path) {
             Ok(img) => {
-                // Bytes past the recorded end were never acknowledged (no SYNCHRONIZE CACHE
-                // or CLOSE covered them): drop them, so the image is the disc.
-                let recorded_bytes =
-                    u64::from(medium.readable_blocks()) * crate::scsi::BLOCK_SIZE as u64;
-                if img.size() > recorded_bytes {
-                    log::warn!(
-                        "{shown}: dropping {} unacknowledged bytes",
-                        img.size() - recorded_bytes
-                    );
-                    img.truncate(recorded_bytes)
+                let keep = if erase_pending {
+                    // A FORMAT UNIT or BLANK was acknowledged (its state is durable) but the
+                    // daemon stopped before the image was emptied: finish it.
+                    log::warn!("{shown}: finishing an interrupted erase");
+                    0
+                } else {
+                    // Bytes past the recorded end were never acknowledged (no SYNCHRONIZE
+                    // CACHE or CLOSE covered them): drop them, so the image is the disc.
+                    u64::from(medium.readable_blocks()) * crate::scsi::BLOCK_SIZE as u64
+                };
+                if img.size() > keep {
+                    if !erase_pending {
+                        log::warn!(
+                            "{shown}: dropping {} unacknowledged bytes",
+                            img.size() - keep
+                        );
+                    }
+                    img.truncate(keep)
+                        .and_then(|()| img.sync_all())
                         .map_err(|e| format!("{shown}: truncate: {e}"))?;
+                }
+                if erase_pending {
+                    state
+                        .save(&medium, false)
+                        .map_err(|e| format!("{}: {e}", state.path().display()))?;
                 }
                 img
             }
-            Err(e) if is_read_only_error(&e) => {
+            Err(e) if is_read_only_error(&e) && !erase_pending => {
                 log::warn!("{shown}: {e}: the disc is write-protected");
                 write_protected = true;
                 Image::open(path).map_err(|e| format!("{shown}: {e}"))?
@@ -189,14 +170,13 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
     } else {
         Image::open(path).map_err(|e| format!("{shown}: {e}"))?
     };
-    Ok(Disc {
+    Ok(Disc::recordable(
         image,
         medium,
-        state_path: Some(state_path),
-        finalize_on_close: cfg.finalize_on_close,
+        state,
+        cfg.finalize_on_close,
         write_protected,
-        state_recorded: std::cell::Cell::new(state_recorded),
-    })
+    ))
 }
 
 /// An open-for-writing failure that means "this file may be read but not written".
@@ -244,15 +224,15 @@ pub fn describe(path: &std::path::Path) -> Result<String, String> {
     Ok(format!(
         "{}: {} profile {:04x} status {:?}{} capacity {} readable {} formatted {} sessions {} tracks {}",
         path.display(),
-        state::kind_name(m.kind),
+        state::kind_name(m.kind()),
         m.profile(),
         m.status(),
-        if m.finalized { " finalized" } else { "" },
-        m.capacity,
+        if m.finalized() { " finalized" } else { "" },
+        m.capacity(),
         m.readable_blocks(),
-        m.formatted,
+        m.formatted(),
         m.closed_sessions(),
-        m.tracks.len()
+        m.tracks().len()
     ))
 }
 
@@ -283,10 +263,10 @@ pub fn check_config(dev_config: &str, roots: &MediaRoots) -> Result<String, Stri
     Ok(format!(
         "{}: {}{}, {} of {} blocks recorded",
         path.display(),
-        state::kind_name(m.kind),
-        if m.finalized { " (finalized)" } else { "" },
+        state::kind_name(m.kind()),
+        if m.finalized() { " (finalized)" } else { "" },
         m.readable_blocks(),
-        m.capacity
+        m.capacity()
     ))
 }
 
@@ -318,7 +298,7 @@ mod tests {
         let cfg = MediaConfig::parse(&format!("mmc/{}", img.display())).unwrap();
         let m = inspect(&cfg).unwrap();
         assert_eq!(
-            (m.kind, m.capacity, m.readable_blocks()),
+            (m.kind(), m.capacity(), m.readable_blocks()),
             (crate::mmc::MediumKind::DvdPlusR, 1000, 0)
         );
         assert_eq!(std::fs::metadata(&img).unwrap().len(), 4096);

@@ -1,13 +1,15 @@
 //! The recording state of a recordable disc, kept beside its image as JSON
 //! (`<image>.tcmu-mmc.json`). Written atomically (temporary file, fsync, rename, fsync of the
 //! directory), so after a crash the state is exactly the last one the drive acknowledged.
+use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::mmc::{Medium, MediumKind, Track};
+use crate::mmc::{InvalidMedium, Medium, MediumKind, Track};
 
 const FORMAT: &str = "tcmu-mmc-disc";
 const VERSION: u32 = 1;
@@ -28,11 +30,19 @@ struct DiscRecord {
     finalized: bool,
     #[serde(default, skip_serializing_if = "is_zero")]
     formatted: u32,
+    /// FORMAT UNIT or BLANK made this state durable but may not have emptied the image yet:
+    /// whoever loads it empties the image first.
+    #[serde(default, skip_serializing_if = "is_false")]
+    erase_pending: bool,
     tracks: Vec<TrackRecord>,
 }
 
 fn is_zero(v: &u32) -> bool {
     *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -63,132 +73,135 @@ pub fn kind_from_name(name: &str) -> Option<MediumKind> {
     MediumKind::ALL.into_iter().find(|&k| kind_name(k) == name)
 }
 
+/// Why a state file's text is not a disc state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateError {
+    /// Not JSON of the expected shape (serde's message names the field and position).
+    Syntax(String),
+    /// Another format or version.
+    Format {
+        format: String,
+        version: u32,
+    },
+    UnknownMedium(String),
+    /// A disc the drive could never have produced.
+    Invalid(InvalidMedium),
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateError::Syntax(e) => write!(f, "not a disc state: {e}"),
+            StateError::Format { format, version } => {
+                write!(f, "unknown format {format:?} version {version}")
+            }
+            StateError::UnknownMedium(m) => write!(f, "medium: unknown medium {m:?}"),
+            StateError::Invalid(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
+/// A state file that could not be read, naming the file.
+#[derive(Debug)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub kind: LoadErrorKind,
+}
+
+#[derive(Debug)]
+pub enum LoadErrorKind {
+    Read(io::Error),
+    Parse(StateError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            LoadErrorKind::Read(e) => write!(f, "{}: {e}", self.path.display()),
+            LoadErrorKind::Parse(e) => write!(f, "{}: {e}", self.path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A disc state as read from its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub medium: Medium,
+    /// An erase was made durable and may not have reached the image yet.
+    pub erase_pending: bool,
+}
+
 /// Read the state at `path`; `Ok(None)` if there is none.
-pub fn load(path: &Path) -> Result<Option<Medium>, String> {
+pub fn load(path: &Path) -> Result<Option<Recorded>, LoadError> {
+    let fail = |kind| LoadError {
+        path: path.to_owned(),
+        kind,
+    };
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(fail(LoadErrorKind::Read(e))),
     };
-    parse(&text)
+    parse_recorded(&text)
         .map(Some)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| fail(LoadErrorKind::Parse(e)))
 }
 
-pub fn parse(text: &str) -> Result<Medium, String> {
-    let r: DiscRecord = serde_json::from_str(text).map_err(|e| format!("not a disc state: {e}"))?;
+/// The disc a state file's text describes.
+pub fn parse(text: &str) -> Result<Medium, StateError> {
+    parse_recorded(text).map(|r| r.medium)
+}
+
+fn parse_recorded(text: &str) -> Result<Recorded, StateError> {
+    let r: DiscRecord =
+        serde_json::from_str(text).map_err(|e| StateError::Syntax(e.to_string()))?;
     if r.format != FORMAT || r.version != VERSION {
-        return Err(format!(
-            "unknown format {:?} version {}",
-            r.format, r.version
-        ));
+        return Err(StateError::Format {
+            format: r.format,
+            version: r.version,
+        });
     }
-    let kind = kind_from_name(&r.medium).ok_or(format!("unknown medium {:?}", r.medium))?;
-    let m = Medium {
-        kind,
-        capacity: r.capacity,
-        finalized: r.finalized,
-        formatted: r.formatted,
-        tracks: r
-            .tracks
-            .iter()
-            .map(|t| Track {
-                number: t.number,
-                session: t.session,
-                start: t.start,
-                recorded: t.recorded,
-                reserved: t.reserved,
-                closed: t.closed,
-            })
-            .collect(),
-    };
-    validate(&m)?;
-    Ok(m)
-}
-
-/// The invariants every recorded disc keeps; a state that breaks one is refused, not guessed at.
-pub fn validate(m: &Medium) -> Result<(), String> {
-    if m.capacity == 0 {
-        return Err("capacity 0".into());
-    }
-    let mut end = 0u64;
-    let mut prev: Option<&Track> = None;
-    for t in &m.tracks {
-        let size = u64::from(t.reserved.map_or(t.recorded, |r| r.max(t.recorded)));
-        if u64::from(t.start) < end || u64::from(t.start) + size > u64::from(m.capacity) {
-            return Err(format!(
-                "track {} at {}+{} overlaps or exceeds the disc",
-                t.number, t.start, size
-            ));
-        }
-        if let Some(p) = prev {
-            if t.number != p.number + 1 || t.session < p.session || t.session > p.session + 1 {
-                return Err(format!(
-                    "track {} does not follow track {}",
-                    t.number, p.number
-                ));
-            }
-            if !p.closed && t.session != p.session {
-                return Err(format!("track {} is open in a closed session", p.number));
-            }
-        } else if t.number != 1 || t.session != 1 || t.start != 0 {
-            return Err("the first track is not track 1 of session 1 at block 0".into());
-        }
-        // An open track without a reservation runs to the end of the disc: only the last.
-        let is_last = std::ptr::eq(t, m.tracks.last().expect("in the loop"));
-        if !t.closed && t.reserved.is_none() && !is_last {
-            return Err(format!(
-                "open track {} without a reservation is not the last",
-                t.number
-            ));
-        }
-        if t.reserved.is_some_and(|r| t.recorded > r) {
-            return Err(format!(
-                "track {} holds more than its reservation",
-                t.number
-            ));
-        }
-        end = u64::from(t.start) + size;
-        prev = Some(t);
-    }
-    if m.finalized && m.tracks.iter().any(|t| !t.closed) {
-        return Err("a finalized disc with an open track".into());
-    }
-    if m.formatted > m.capacity || (m.formatted > 0 && !m.kind.is_overwritable()) {
-        return Err(format!(
-            "formatted size {} does not fit the disc",
-            m.formatted
-        ));
-    }
-    // A disc written in place is unformatted and empty, or one closed track over exactly its
-    // formatted area: writes go anywhere in that area, so it must all be readable.
-    if m.kind.is_overwritable() {
-        let layout_ok = match m.tracks.as_slice() {
-            [] => m.formatted == 0,
-            [t] => *t == Track::closed(1, 1, 0, m.formatted) && m.formatted > 0,
-            _ => false,
-        };
-        if !layout_ok || m.finalized {
-            return Err(format!(
-                "a rewritable disc formatted to {} blocks with other tracks",
-                m.formatted
-            ));
-        }
-    }
-    Ok(())
+    let kind = kind_from_name(&r.medium).ok_or(StateError::UnknownMedium(r.medium))?;
+    let tracks = r
+        .tracks
+        .iter()
+        .map(|t| Track {
+            number: t.number,
+            session: t.session,
+            start: t.start,
+            recorded: t.recorded,
+            reserved: t.reserved,
+            closed: t.closed,
+        })
+        .collect();
+    let medium = Medium::from_parts(kind, r.capacity, tracks, r.finalized, r.formatted)
+        .map_err(StateError::Invalid)?;
+    Ok(Recorded {
+        medium,
+        erase_pending: r.erase_pending,
+    })
 }
 
 /// The JSON text [`save`] writes for `m` (what [`parse`] reads back).
 pub fn to_json(m: &Medium) -> String {
+    record_json(m, false)
+}
+
+fn record_json(m: &Medium, erase_pending: bool) -> String {
     let r = DiscRecord {
         format: FORMAT.into(),
         version: VERSION,
-        medium: kind_name(m.kind).into(),
-        capacity: m.capacity,
-        finalized: m.finalized,
-        formatted: m.formatted,
+        medium: kind_name(m.kind()).into(),
+        capacity: m.capacity(),
+        finalized: m.finalized(),
+        formatted: m.formatted(),
+        erase_pending,
         tracks: m
-            .tracks
+            .tracks()
             .iter()
             .map(|t| TrackRecord {
                 number: t.number,
@@ -205,27 +218,112 @@ pub fn to_json(m: &Medium) -> String {
     s
 }
 
-/// Write the state atomically.
+/// Temporary files of concurrent writers (two drives, two daemons) never share a name.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Write the state atomically: a temporary file of its own name, fsync, rename over the
+/// state, fsync of the directory.
 pub fn save(path: &Path, m: &Medium) -> io::Result<()> {
+    write_atomically(path, &to_json(m))
+}
+
+fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
+    tmp_name.push(format!(
+        ".tmp.{}.{}",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
     let tmp = path.with_file_name(tmp_name);
-    {
+    let written = (|| {
         let mut f = File::create(&tmp)?;
-        f.write_all(to_json(m).as_bytes())?;
+        f.write_all(text.as_bytes())?;
         f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
     }
-    fs::rename(&tmp, path)?;
+    written?;
     File::open(dir)?.sync_all()
+}
+
+/// The state file of one disc, and what it holds now: written only when that changes.
+#[derive(Debug)]
+pub struct StateFile {
+    path: PathBuf,
+    /// What the file holds; `None` while there is no file.
+    saved: Option<Recorded>,
+}
+
+impl StateFile {
+    /// A state file at `path` that holds `saved` (`None`: no file yet).
+    pub fn new(path: PathBuf, saved: Option<Recorded>) -> Self {
+        StateFile { path, saved }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn exists(&self) -> bool {
+        self.saved.is_some()
+    }
+
+    /// Whether the file already says exactly this (no erase pending).
+    pub fn holds(&self, m: &Medium) -> bool {
+        self.saved
+            .as_ref()
+            .is_some_and(|r| !r.erase_pending && r.medium == *m)
+    }
+
+    /// What the file holds now, to [`StateFile::restore`] it later.
+    pub fn saved(&self) -> Option<&Recorded> {
+        self.saved.as_ref()
+    }
+
+    /// Put the file back to what [`StateFile::saved`] said (no file: removed).
+    pub fn restore(&mut self, previous: Option<Recorded>) -> io::Result<()> {
+        match previous {
+            Some(r) => self.save(&r.medium, r.erase_pending),
+            None => {
+                match fs::remove_file(&self.path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+                self.saved = None;
+                let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
+                File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+            }
+        }
+    }
+
+    /// Make `m` the durable state (with `erase_pending`, see [`Recorded`]).
+    pub fn save(&mut self, m: &Medium, erase_pending: bool) -> io::Result<()> {
+        write_atomically(&self.path, &record_json(m, erase_pending))?;
+        self.saved = Some(Recorded {
+            medium: m.clone(),
+            erase_pending,
+        });
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A medium from `m`'s parts with its tracks changed by `edit`.
+    fn edited(m: &Medium, edit: impl FnOnce(&mut Vec<Track>)) -> Result<Medium, InvalidMedium> {
+        let mut tracks = m.tracks().to_vec();
+        edit(&mut tracks);
+        Medium::from_parts(m.kind(), m.capacity(), tracks, m.finalized(), m.formatted())
+    }
 
     #[test]
     fn round_trip_keeps_every_field() {
@@ -260,13 +358,74 @@ mod tests {
         let m = Medium::blank(MediumKind::DvdPlusR, 100);
         let good = to_json(&m);
         assert!(parse(&good).is_ok());
-        assert!(parse(&good.replace("\"dvd+r\"", "\"floppy\"")).is_err());
-        assert!(parse(&good.replace("\"capacity\": 100", "\"capacity\": 0")).is_err());
-        assert!(parse("{}").is_err());
+        assert!(matches!(
+            parse(&good.replace("\"dvd+r\"", "\"floppy\"")),
+            Err(StateError::UnknownMedium(_))
+        ));
+        let e = parse(&good.replace("\"capacity\": 100", "\"capacity\": 0")).unwrap_err();
+        assert!(e.to_string().starts_with("capacity:"), "{e}");
+        assert!(matches!(parse("{}"), Err(StateError::Syntax(_))));
         assert!(parse("not json").is_err());
-        let mut bad = m.clone();
-        bad.tracks[0].recorded = 200;
-        assert!(validate(&bad).is_err());
+        let e = edited(&m, |t| t[0].recorded = 200).unwrap_err();
+        assert_eq!(e.field, "tracks[0].start", "{e}");
+    }
+
+    /// Numbers at the edges of their types never wrap or panic: each is refused, naming the
+    /// field.
+    #[test]
+    fn out_of_range_numbers_are_refused_by_field() {
+        let mut m = Medium::blank(MediumKind::DvdPlusR, 10_000);
+        m.commit_write(0, 16);
+        m.close_session().unwrap();
+        let json = to_json(&m);
+        for (from, to, field) in [
+            ("\"start\": 16", "\"start\": 4294967295", "tracks[1].start"),
+            (
+                "\"recorded\": 16",
+                "\"recorded\": 4294967295",
+                "tracks[0].start",
+            ),
+            ("\"number\": 2", "\"number\": 0", "tracks[1].number"),
+            ("\"session\": 2", "\"session\": 255", "tracks[1].session"),
+        ] {
+            assert!(json.contains(from), "{from} not in {json}");
+            let e = parse(&json.replacen(from, to, 1)).unwrap_err();
+            assert!(
+                matches!(&e, StateError::Invalid(i) if i.field == field),
+                "{from} -> {to}: {e}"
+            );
+        }
+        // Beyond the field's type: serde names the field.
+        let e = parse(&json.replacen("\"number\": 2", "\"number\": 256", 1)).unwrap_err();
+        assert!(matches!(e, StateError::Syntax(_)), "{e}");
+        let e = parse(&json.replacen("\"capacity\": 10000", "\"capacity\": -1", 1)).unwrap_err();
+        assert!(matches!(e, StateError::Syntax(_)), "{e}");
+    }
+
+    /// A state file of 255 tracks is the most a disc holds; a track after track 255 (which
+    /// would need number 256) is refused instead of overflowing.
+    #[test]
+    fn a_full_disc_of_255_tracks_loads_and_no_more() {
+        let mut m = Medium::blank(MediumKind::DvdPlusR, 100_000);
+        for _ in 0..255 {
+            let nwa = m.tracks().last().unwrap().nwa();
+            m.commit_write(nwa, 16);
+            if m.close_track(m.last_track()).is_err() {
+                break;
+            }
+        }
+        let full = parse(&to_json(&m)).unwrap();
+        assert_eq!(full.tracks().len(), 255);
+        let e = edited(&full, |t| {
+            let last = *t.last().unwrap();
+            t.push(Track {
+                number: 1,
+                start: last.start + 1000,
+                ..last
+            });
+        })
+        .unwrap_err();
+        assert!(e.field == "tracks" || e.field.ends_with(".number"), "{e}");
     }
 
     /// Found by the disc_state fuzz target: a DVD+RW formatted to 65536 blocks whose track
@@ -276,21 +435,23 @@ mod tests {
     fn rewritable_layout_must_match_the_formatted_area() {
         let mut m = Medium::blank(MediumKind::DvdPlusRw, 65536);
         m.format(65536);
-        assert!(validate(&m).is_ok());
-        let mut short = m.clone();
-        short.tracks[0].recorded = 32768;
-        assert!(validate(&short).is_err());
-        assert!(parse(&to_json(&short)).is_err());
-        let mut open = m.clone();
-        open.tracks[0].closed = false;
-        assert!(validate(&open).is_err());
-        let mut unformatted_with_track = Medium::blank(MediumKind::CdRw, 1000);
-        unformatted_with_track.tracks = m.tracks.clone();
-        assert!(validate(&unformatted_with_track).is_err());
-        let mut finalized = m.clone();
-        finalized.finalized = true;
-        assert!(validate(&finalized).is_err());
-        assert!(validate(&Medium::blank(MediumKind::DvdRw, 1000)).is_ok());
+        assert!(edited(&m, |_| {}).is_ok());
+        assert!(edited(&m, |t| t[0].recorded = 32768).is_err());
+        let mut short = m.tracks().to_vec();
+        short[0].recorded = 32768;
+        assert!(edited(&m, |t| t[0].closed = false).is_err());
+        let unformatted = Medium::blank(MediumKind::CdRw, 1000);
+        assert!(Medium::from_parts(MediumKind::CdRw, 1000, m.tracks().to_vec(), false, 0).is_err());
+        assert!(edited(&unformatted, |_| {}).is_ok());
+        let finalized = Medium::from_parts(
+            m.kind(),
+            m.capacity(),
+            m.tracks().to_vec(),
+            true,
+            m.formatted(),
+        );
+        assert!(finalized.is_err());
+        assert!(edited(&Medium::blank(MediumKind::DvdRw, 1000), |_| {}).is_ok());
     }
 
     /// Found by the disc_state fuzz target: an empty open track without a reservation in
@@ -300,13 +461,10 @@ mod tests {
     fn only_the_last_open_track_may_be_unreserved() {
         let mut m = Medium::blank(MediumKind::DvdPlusR, 1000);
         m.reserve_track(496).unwrap();
-        assert!(validate(&m).is_ok());
-        let mut bad = m.clone();
-        bad.tracks[0].reserved = None;
-        assert!(validate(&bad).is_err());
-        let mut moved = Medium::blank(MediumKind::DvdPlusR, 1000);
-        moved.tracks[0].start = 1;
-        assert!(validate(&moved).is_err());
+        assert!(edited(&m, |_| {}).is_ok());
+        assert!(edited(&m, |t| t[0].reserved = None).is_err());
+        let moved = Medium::blank(MediumKind::DvdPlusR, 1000);
+        assert!(edited(&moved, |t| t[0].start = 1).is_err());
     }
 
     #[test]
@@ -319,8 +477,21 @@ mod tests {
         assert_eq!(load(&path).unwrap(), None);
         let m = Medium::blank(MediumKind::DvdPlusRDualLayer, 4_173_824);
         save(&path, &m).unwrap();
-        assert_eq!(load(&path).unwrap(), Some(m));
-        assert!(!dir.join("disc.iso.tcmu-mmc.json.tmp").exists());
+        let back = load(&path).unwrap().unwrap();
+        assert_eq!((back.medium, back.erase_pending), (m.clone(), false));
+        let mut file = StateFile::new(path.clone(), None);
+        assert!(!file.holds(&m));
+        file.save(&m, true).unwrap();
+        assert!(!file.holds(&m), "an erase is still pending");
+        assert!(load(&path).unwrap().unwrap().erase_pending);
+        file.save(&m, false).unwrap();
+        assert!(file.holds(&m));
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().contains(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

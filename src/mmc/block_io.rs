@@ -1,7 +1,8 @@
 //! Capacity and block transfers: READ CAPACITY(10)/(16), READ(10)/(12), WRITE(10)/(12).
+use super::commands::opcode;
 use super::medium::RecordError;
-use super::Drive;
-use crate::scsi::cdb::{be16, be32, byte, opcode};
+use super::Context;
+use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::sense::key;
 use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
@@ -10,18 +11,15 @@ use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
 pub const INVALID_ADDRESS_FOR_WRITE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x02);
 
 /// READ CAPACITY(10) (25h): last readable LBA and the block length (0 on a blank disc).
-pub fn read_capacity_10(d: &Drive, out: &mut Vec<u8>) -> CmdResult {
+pub fn read_capacity_10(d: &Context, out: &mut Vec<u8>) -> CmdResult {
     let m = d.require_medium()?;
     out.put_u32(m.readable_blocks().saturating_sub(1));
     out.put_u32(BLOCK_SIZE as u32);
     Ok(Outcome::Good)
 }
 
-/// SERVICE ACTION IN(16) (9Eh); only READ CAPACITY(16) (service action 10h) exists here.
-pub fn service_action_in_16(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
-    if byte(cdb, 1) & 0x1f != 0x10 {
-        return Err(Sense::INVALID_FIELD_IN_CDB);
-    }
+/// READ CAPACITY(16) (SERVICE ACTION IN(16), 9Eh/10h).
+pub fn read_capacity_16(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let m = d.require_medium()?;
     let alloc = be32(cdb, 10) as usize;
     out.extend_from_slice(&u64::from(m.readable_blocks().saturating_sub(1)).to_be_bytes());
@@ -34,7 +32,10 @@ pub fn service_action_in_16(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
 /// LBA and block count of READ/WRITE (10) and (12).
 fn transfer(cdb: &[u8]) -> (u64, u32) {
     let lba = u64::from(be32(cdb, 2));
-    let ten = matches!(byte(cdb, 0), opcode::READ_10 | opcode::WRITE_10);
+    let ten = matches!(
+        byte(cdb, 0),
+        opcode::READ_10 | opcode::WRITE_10 | opcode::WRITE_AND_VERIFY_10
+    );
     let blocks = if ten {
         u32::from(be16(cdb, 7))
     } else {
@@ -44,7 +45,7 @@ fn transfer(cdb: &[u8]) -> (u64, u32) {
 }
 
 /// READ(10) (28h) and READ(12) (A8h): recorded blocks only.
-pub fn read(d: &Drive, cdb: &[u8]) -> CmdResult {
+pub fn read(d: &Context, cdb: &[u8]) -> CmdResult {
     let m = d.require_medium()?;
     let (lba, blocks) = transfer(cdb);
     if lba + u64::from(blocks) > u64::from(m.readable_blocks()) {
@@ -59,8 +60,10 @@ pub fn read(d: &Drive, cdb: &[u8]) -> CmdResult {
     Ok(Outcome::ReadBlocks { lba, blocks })
 }
 
-/// WRITE(10) (2Ah) and WRITE(12) (AAh): at the next writable address of an open track.
-pub fn write(d: &Drive, cdb: &[u8]) -> CmdResult {
+/// WRITE(10) (2Ah), WRITE AND VERIFY(10) (2Eh, the verify is the write itself: an image
+/// reads back what was written) and WRITE(12) (AAh): at the next writable address of an open
+/// track.
+pub fn write(d: &Context, cdb: &[u8]) -> CmdResult {
     let m = d.require_medium()?;
     let (lba, blocks) = transfer(cdb);
     let Ok(lba32) = u32::try_from(lba) else {

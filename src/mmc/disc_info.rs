@@ -2,7 +2,7 @@
 //! disc as recorded so far.
 use super::medium::{DiscStatus, Medium, MediumKind};
 use super::toc::msf;
-use super::{Drive, Track};
+use super::{Context, Track};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -10,7 +10,7 @@ use crate::scsi::{CmdResult, Outcome, Sense};
 /// Track number that READ TRACK INFORMATION uses for "the invisible/incomplete track".
 const INVISIBLE_TRACK: u32 = 0xff;
 
-pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn read_disc_information(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     if byte(cdb, 1) & 0x07 != 0 {
         // Only standard disc information (data type 000b).
         return Err(Sense::INVALID_FIELD_IN_CDB);
@@ -31,7 +31,7 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
     };
     let first_in_last = m.last_session_tracks().next().map_or(1, |t| t.number);
     let last_session_start = m.last_session_tracks().next().map_or(0, |t| t.start);
-    let erasable = if m.kind.is_erasable() { 0x10 } else { 0 };
+    let erasable = if m.kind().is_erasable() { 0x10 } else { 0 };
     out.put_u16(32); // length after this field: 34-byte disc information
     out.put_u8(erasable | (last_session_state << 2) | status as u8);
     out.put_u8(m.first_track());
@@ -39,8 +39,8 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
     out.put_u8(first_in_last);
     out.put_u8(m.last_track());
     // URU (unrestricted use); for a DVD+RW the background format status (3: complete).
-    let background_format = match m.kind {
-        MediumKind::DvdPlusRw if m.formatted > 0 => 0x03,
+    let background_format = match m.kind() {
+        MediumKind::DvdPlusRw if m.formatted() > 0 => 0x03,
         _ => 0,
     };
     out.put_u8(0x20 | background_format);
@@ -50,15 +50,15 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
     if status == DiscStatus::Complete {
         out.put_u32(0xffff_ffff); // last session lead-in: none
         out.put_u32(0xffff_ffff); // last possible lead-out: none
-    } else if m.kind.is_cd() {
+    } else if m.kind().is_cd() {
         // CD addresses are MSF here (cdrwtool reads the lead-out from bytes 21-23).
         out.put_u8(0);
         out.extend_from_slice(&msf(last_session_start));
         out.put_u8(0);
-        out.extend_from_slice(&msf(m.capacity));
+        out.extend_from_slice(&msf(m.capacity()));
     } else {
         out.put_u32(last_session_start);
-        out.put_u32(m.capacity);
+        out.put_u32(m.capacity());
     }
     out.put_zeros(8); // bar code
     out.put_u8(0); // application code
@@ -71,17 +71,17 @@ pub fn read_disc_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRes
 fn addressed_track(m: &Medium, kind: u8, value: u32) -> Result<Track, Sense> {
     let found = match kind {
         0 => return m.track_at(value).copied().ok_or(Sense::LBA_OUT_OF_RANGE),
-        1 if value == INVISIBLE_TRACK => m.tracks.last().filter(|t| !t.closed),
+        1 if value == INVISIBLE_TRACK => m.tracks().last().filter(|t| !t.closed),
         1 => u8::try_from(value).ok().and_then(|n| m.track(n)),
         2 => u8::try_from(value)
             .ok()
-            .and_then(|s| m.tracks.iter().find(|t| t.session == s)),
+            .and_then(|s| m.tracks().iter().find(|t| t.session == s)),
         _ => None,
     };
     found.copied().ok_or(Sense::INVALID_FIELD_IN_CDB)
 }
 
-pub fn read_track_information(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn read_track_information(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let kind = byte(cdb, 1) & 0x03;
     let value = be32(cdb, 2);
     let alloc = usize::from(be16(cdb, 7));
@@ -125,10 +125,10 @@ fn overwritable_track_information(
     alloc: usize,
     out: &mut Vec<u8>,
 ) -> CmdResult {
-    let size = if m.formatted > 0 {
-        m.formatted
+    let size = if m.formatted() > 0 {
+        m.formatted()
     } else {
-        m.capacity
+        m.capacity()
     };
     let valid = match kind {
         0 => {
@@ -144,8 +144,8 @@ fn overwritable_track_information(
     if !valid {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
-    let blank = m.formatted == 0;
-    let packet = match m.kind.packet_alignment() {
+    let blank = m.formatted() == 0;
+    let packet = match m.kind().packet_alignment() {
         0 => 16,
         p => p,
     };

@@ -1,5 +1,5 @@
 //! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), FFh (list).
-use super::{Drive, Medium, MediumKind};
+use super::{Context, Medium, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -14,7 +14,7 @@ const DATA_ZONE_START_PSN: u32 = 0x0003_0000;
 /// 05/30/02: cannot read medium, incompatible format.
 const INCOMPATIBLE_FORMAT: Sense = Sense::new(crate::scsi::sense::key::ILLEGAL_REQUEST, 0x30, 0x02);
 
-pub fn read_dvd_structure(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let media_type = byte(cdb, 1) & 0x0f;
     let layer = byte(cdb, 6);
     let format = byte(cdb, 7);
@@ -32,10 +32,10 @@ pub fn read_dvd_structure(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult
         PHYSICAL if layer == 0 => physical_format(m, out),
         COPYRIGHT if layer == 0 => out.extend_from_slice(&[0, 0, 0, 0]), // no CSS, all regions
         // Write protection status (udev's cdrom_id asks DVD-RAM): not protected.
-        WRITE_PROTECTION if m.kind == MediumKind::DvdRam => out.extend_from_slice(&[0, 0, 0, 0]),
+        WRITE_PROTECTION if m.kind() == MediumKind::DvdRam => out.extend_from_slice(&[0, 0, 0, 0]),
         LIST => {
             let mut formats = vec![(PHYSICAL, 2048u16 + 4), (COPYRIGHT, 8)];
-            if m.kind == MediumKind::DvdRam {
+            if m.kind() == MediumKind::DvdRam {
                 formats.push((WRITE_PROTECTION, 8));
             }
             formats.push((LIST, 4 + 4 * (formats.len() as u16 + 1)));
@@ -57,7 +57,7 @@ pub fn read_dvd_structure(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult
 fn physical_format(m: &Medium, out: &mut Vec<u8>) {
     let start = out.len();
     // Book type and part version; number of layers and layer type.
-    let (book, layers, layer_type) = match m.kind {
+    let (book, layers, layer_type) = match m.kind() {
         MediumKind::DvdRom => (0x01, 0x00, 0x01), // DVD-ROM, embossed
         MediumKind::DvdPlusR => (0xa1, 0x00, 0x02), // DVD+R, recordable
         MediumKind::DvdPlusRDualLayer => (0xe1, 0x20, 0x02), // DVD+R DL, two layers
@@ -71,8 +71,8 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
     out.put_u8(layers | layer_type);
     out.put_u8(0x00); // densities: 0.267 um/bit, 0.74 um/track
                       // A recordable disc's data zone spans its whole capacity; a pressed one, its data.
-    let end = if m.kind.is_recordable() {
-        m.capacity
+    let end = if m.kind().is_recordable() {
+        m.capacity()
     } else {
         m.readable_blocks()
     };

@@ -2,7 +2,7 @@
 //! event classes.
 use std::collections::VecDeque;
 
-use super::Drive;
+use super::Context;
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -56,7 +56,7 @@ impl EventQueue {
     }
 }
 
-pub fn get_event_status(d: &mut Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn get_event_status(d: &mut Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     if byte(cdb, 1) & 0x01 == 0 {
         // Asynchronous notification is not supported.
         return Err(Sense::INVALID_FIELD_IN_CDB);

@@ -1,6 +1,6 @@
 //! GET CONFIGURATION (46h): the profile list and the feature descriptors, with currency that
 //! follows the medium.
-use super::{profile, Drive, MediumKind};
+use super::{profile, Context, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
@@ -58,20 +58,20 @@ fn persistent(code: u16) -> bool {
 }
 
 /// Whether feature `code` is current with the drive as it is now.
-pub fn is_current(d: &Drive, code: u16) -> bool {
+pub fn is_current(d: &Context, code: u16) -> bool {
     if persistent(code) {
         return true;
     }
     let Some(m) = d.medium() else { return false };
     match code {
         RANDOM_READABLE => m.readable_blocks() > 0,
-        MULTI_READ | CD_READ => m.kind.is_cd(),
+        MULTI_READ | CD_READ => m.kind().is_cd(),
         DVD_READ | REAL_TIME_STREAMING => m.is_dvd(),
-        RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => m.kind == MediumKind::DvdRam,
+        RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => m.kind() == MediumKind::DvdRam,
         FORMATTABLE => m.is_overwritable(),
-        RESTRICTED_OVERWRITE => m.kind == MediumKind::CdRw,
-        DVD_PLUS_RW => m.kind == MediumKind::DvdPlusRw,
-        RIGID_RESTRICTED_OVERWRITE => m.kind == MediumKind::DvdRw,
+        RESTRICTED_OVERWRITE => m.kind() == MediumKind::CdRw,
+        DVD_PLUS_RW => m.kind() == MediumKind::DvdPlusRw,
+        RIGID_RESTRICTED_OVERWRITE => m.kind() == MediumKind::DvdRw,
         DVD_PLUS_R => m.profile() == profile::DVD_PLUS_R,
         DVD_PLUS_R_DL => m.profile() == profile::DVD_PLUS_R_DL,
         _ => false,
@@ -79,8 +79,8 @@ pub fn is_current(d: &Drive, code: u16) -> bool {
 }
 
 /// Blocking factor of the loaded medium: 16 for a DVD, 1 for a CD.
-fn blocking(d: &Drive) -> u16 {
-    if d.medium().is_some_and(|m| m.kind.is_cd()) {
+fn blocking(d: &Context) -> u16 {
+    if d.medium().is_some_and(|m| m.kind().is_cd()) {
         1
     } else {
         16
@@ -89,7 +89,7 @@ fn blocking(d: &Drive) -> u16 {
 
 /// GET CONFIGURATION: RT 0 (all features from the starting one), 1 (current ones), 2 (just the
 /// starting feature).
-pub fn get_configuration(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn get_configuration(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let rt = byte(cdb, 1) & 0x03;
     let start = be16(cdb, 2);
     let alloc = usize::from(be16(cdb, 7));
@@ -122,7 +122,7 @@ fn header(out: &mut Vec<u8>, code: u16, version: u8, current: bool, additional: 
     out.put_u8(additional);
 }
 
-fn append_feature(d: &Drive, code: u16, out: &mut Vec<u8>) {
+fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
     let current = is_current(d, code);
     match code {
         PROFILE_LIST => {
@@ -167,7 +167,7 @@ fn append_feature(d: &Drive, code: u16, out: &mut Vec<u8>) {
             let last = d
                 .medium()
                 .filter(|_| current)
-                .map_or(0, |m| m.formatted.saturating_sub(1));
+                .map_or(0, |m| m.formatted().saturating_sub(1));
             out.put_u32(last);
             out.put_u32(BLOCK_SIZE as u32);
             out.put_u16(blocking(d));

@@ -2,7 +2,7 @@
 //! Formatting and blanking finish at once (an image file has nothing to de-ice), so IMMED
 //! changes nothing and the next TEST UNIT READY already finds the drive ready.
 use super::block_io::not_writable;
-use super::{Drive, MediumKind};
+use super::{Context, DiscChange, MediumKind, Notice};
 use crate::scsi::cdb::{be16, be24, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
@@ -33,7 +33,7 @@ fn offered(kind: MediumKind) -> &'static [(u8, u32)] {
     }
 }
 
-pub fn read_format_capacities(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn read_format_capacities(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let alloc = usize::from(be16(cdb, 7));
     out.put_u24(0);
     out.put_u8(0); // list length, patched below
@@ -45,19 +45,19 @@ pub fn read_format_capacities(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRe
             out.put_u24(BLOCK_SIZE as u32);
         }
         Some(m) => {
-            let (blocks, kind) = if m.is_overwritable() && m.formatted == 0 {
-                (m.capacity, UNFORMATTED)
+            let (blocks, kind) = if m.is_overwritable() && m.formatted() == 0 {
+                (m.capacity(), UNFORMATTED)
             } else if m.is_overwritable() {
-                (m.formatted, FORMATTED)
+                (m.formatted(), FORMATTED)
             } else {
                 (m.readable_blocks(), FORMATTED)
             };
             out.put_u32(blocks);
             out.put_u8(kind);
             out.put_u24(BLOCK_SIZE as u32);
-            for &(format, param) in offered(m.kind) {
-                let mut blocks = m.capacity;
-                let packet = m.kind.packet_alignment();
+            for &(format, param) in offered(m.kind()) {
+                let mut blocks = m.capacity();
+                let packet = m.kind().packet_alignment();
                 if packet != 0 {
                     blocks -= blocks % packet;
                 }
@@ -74,21 +74,21 @@ pub fn read_format_capacities(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdRe
 
 /// FORMAT UNIT: FmtData with format code 1 and one format descriptor (or cdrwtool's legacy
 /// format code 7 for CD-RW).
-pub fn format_unit(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
+pub fn format_unit(d: &Context, cdb: &[u8], data: &[u8]) -> Result<DiscChange, Sense> {
     let fmt_data = byte(cdb, 1) & 0x10 != 0;
     let code = byte(cdb, 1) & 0x07;
-    let m = d.require_medium_mut()?;
+    let m = d.require_medium()?;
     if !m.is_overwritable() {
         return Err(not_writable());
     }
     let (format, blocks, param) = if !fmt_data {
         // Format with the drive's defaults.
-        match offered(m.kind).first() {
-            Some(&(format, param)) => (format, m.capacity, param),
+        match offered(m.kind()).first() {
+            Some(&(format, param)) => (format, m.capacity(), param),
             None => return Err(Sense::INVALID_FIELD_IN_CDB),
         }
     } else {
-        if code != 1 && !(code == 7 && m.kind == MediumKind::CdRw) {
+        if code != 1 && !(code == 7 && m.kind() == MediumKind::CdRw) {
             return Err(Sense::INVALID_FIELD_IN_CDB);
         }
         if data.len() < 12 || usize::from(be16(data, 2)) < 8 {
@@ -102,7 +102,7 @@ pub fn format_unit(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
         };
         (format, be32(descriptor, 0), be24(descriptor, 5))
     };
-    let Some(&(_, packet)) = offered(m.kind).iter().find(|&&(f, _)| f == format) else {
+    let Some(&(_, packet)) = offered(m.kind()).iter().find(|&&(f, _)| f == format) else {
         return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST);
     };
     if format == FULL_PACKET && param != 0 && param != packet {
@@ -114,28 +114,27 @@ pub fn format_unit(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
     let _ = blocks;
     // Re-formatting a formatted DVD-RAM keeps its data (it only re-certifies); every other
     // format starts from an empty disc.
-    let erase = !(m.kind == MediumKind::DvdRam && m.formatted > 0);
-    m.format(m.capacity);
-    d.erase = erase;
-    d.persist = true;
-    d.announce_new_contents();
-    Ok(Outcome::Good)
+    let keeps_data = m.kind() == MediumKind::DvdRam && m.formatted() > 0;
+    let mut next = m.clone();
+    next.format(m.capacity());
+    let change = DiscChange::record(next).announcing(Notice::NewContents);
+    Ok(if keeps_data { change } else { change.erasing() })
 }
 
 /// BLANK: make a CD-RW or DVD-RW blank again (full or minimal blanking alike).
-pub fn blank(d: &mut Drive, cdb: &[u8]) -> CmdResult {
+pub fn blank(d: &Context, cdb: &[u8]) -> Result<DiscChange, Sense> {
     let blanking_type = byte(cdb, 1) & 0x07;
-    let m = d.require_medium_mut()?;
-    if !matches!(m.kind, MediumKind::CdRw | MediumKind::DvdRw) {
+    let m = d.require_medium()?;
+    if !matches!(m.kind(), MediumKind::CdRw | MediumKind::DvdRw) {
         return Err(not_writable());
     }
     // 0: whole disc, 1: minimal; the track and session variants are not offered.
     if blanking_type > 1 {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
-    m.blank_out();
-    d.persist = true;
-    d.erase = true;
-    d.announce_new_contents();
-    Ok(Outcome::Good)
+    let mut next = m.clone();
+    next.blank_out();
+    Ok(DiscChange::record(next)
+        .erasing()
+        .announcing(Notice::NewContents))
 }

@@ -1,21 +1,18 @@
 //! Regression tests for what fuzzing the command path found (`fuzz/`, `tests/fuzz/run.sh`):
 //! each test replays the smallest command sequence that broke an invariant.
 use super::medium::RecordError;
+use super::sim::SimDrive;
 use super::*;
 use crate::scsi::Outcome;
 
-fn drive(medium: Medium) -> Drive {
-    let mut d = Drive::new(Identity::new(
-        "TCMU-MMC",
-        "Virtual DVD-RW",
-        "0001",
-        "REGRESS",
-    ));
-    d.insert_initial(Some(medium));
-    d
+fn drive(medium: Medium) -> SimDrive {
+    SimDrive::new(
+        Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "REGRESS"),
+        Some(medium),
+    )
 }
 
-fn run(d: &mut Drive, cdb: &[u8]) -> Outcome {
+fn run(d: &mut SimDrive, cdb: &[u8]) -> Outcome {
     let mut out = Vec::new();
     d.execute(cdb, &[], &mut out)
 }
@@ -36,7 +33,10 @@ fn reserve_track_of_any_size_is_range_checked() {
         let b = size.to_be_bytes();
         let o = run(&mut d, &[0x53, 0, 0, 0, 0, b[0], b[1], b[2], b[3], 0]);
         assert_eq!(sense_of(o), (5, 0x21, 0), "size {size:#x}");
-        assert_eq!(d.disc(), Some(&Medium::blank(MediumKind::DvdPlusR, 1000)));
+        assert_eq!(
+            d.disc.as_ref(),
+            Some(&Medium::blank(MediumKind::DvdPlusR, 1000))
+        );
     }
     let mut m = Medium::blank(MediumKind::DvdPlusR, 1000);
     assert_eq!(m.reserve_track(u32::MAX), Err(RecordError::NoSpace));
@@ -53,11 +53,11 @@ fn track_numbers_stop_at_255() {
     }
     // Track 255 is the invisible track: it can be reserved, and nothing follows it.
     assert_eq!(run(&mut d, &reserve), Outcome::Good);
-    let m = d.disc().unwrap();
-    assert_eq!(m.tracks.len(), 255);
-    assert_eq!(m.tracks.last().unwrap().reserved, Some(16));
+    let m = d.disc.as_ref().unwrap();
+    assert_eq!(m.tracks().len(), 255);
+    assert_eq!(m.tracks().last().unwrap().reserved, Some(16));
     assert_eq!(sense_of(run(&mut d, &reserve)), (5, 0x2c, 0));
-    crate::media::state::validate(d.disc().unwrap()).unwrap();
+    d.disc.as_ref().unwrap().validate().unwrap();
     // Closing the last track and the session starts no track 256.
     assert_eq!(
         run(&mut d, &[0x5b, 0, 1, 0, 0, 255, 0, 0, 0, 0]),
@@ -67,17 +67,17 @@ fn track_numbers_stop_at_255() {
         run(&mut d, &[0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0]),
         Outcome::Good
     );
-    let m = d.disc().unwrap();
-    assert_eq!((m.tracks.len(), m.last_track()), (255, 255));
-    crate::media::state::validate(m).unwrap();
+    let m = d.disc.as_ref().unwrap();
+    assert_eq!((m.tracks().len(), m.last_track()), (255, 255));
+    m.validate().unwrap();
     // Closing tracks one by one gets there too.
     let mut m = Medium::blank(MediumKind::DvdPlusR, 100_000);
     for n in 1..=255u8 {
-        m.commit_write(m.tracks.last().unwrap().start, 1);
+        m.commit_write(m.tracks().last().unwrap().start, 1);
         m.close_track(n).unwrap();
     }
-    assert_eq!(m.tracks.len(), 255);
-    assert!(m.tracks.iter().all(|t| t.closed));
+    assert_eq!(m.tracks().len(), 255);
+    assert!(m.tracks().iter().all(|t| t.closed));
     m.finalize().unwrap();
 }
 
@@ -102,11 +102,11 @@ fn discs_of_nearly_four_giga_blocks() {
     let mut m = Medium::blank(MediumKind::DvdPlusR, u32::MAX);
     m.commit_write(0, u32::MAX - 3);
     m.close_track(1).unwrap();
-    assert_eq!(m.tracks.len(), 1, "no room for another track");
-    crate::media::state::validate(&m).unwrap();
+    assert_eq!(m.tracks().len(), 1, "no room for another track");
+    m.validate().unwrap();
     let mut m = Medium::blank(MediumKind::DvdPlusR, u32::MAX);
     m.commit_write(0, u32::MAX - 3);
     assert_eq!(m.close_session(), Ok(true));
-    assert_eq!(m.tracks.len(), 1);
+    assert_eq!(m.tracks().len(), 1);
     m.finalize().unwrap();
 }

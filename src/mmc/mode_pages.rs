@@ -1,8 +1,9 @@
 //! Mode pages: 05h (write parameters, set by MODE SELECT) and 2Ah (MM capabilities and
 //! mechanical status).
+use super::commands::opcode;
 use super::performance::{READ_KBPS, WRITE_KBPS};
 use super::Drive;
-use crate::scsi::cdb::{be16, byte, opcode};
+use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::spc::{ModePages, PageControl};
 use crate::scsi::{CmdResult, Outcome, Sense};

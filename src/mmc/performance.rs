@@ -1,6 +1,6 @@
 //! Speeds: GET PERFORMANCE (ACh), SET STREAMING (B6h), SET CD SPEED (BBh). An image file has
 //! no spindle, so the drive reports one nominal read and write speed and accepts any request.
-use super::Drive;
+use super::Context;
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -14,12 +14,12 @@ const TYPE_PERFORMANCE: u8 = 0x00;
 const TYPE_WRITE_SPEED: u8 = 0x03;
 const DESCRIPTOR_LEN: usize = 16;
 
-pub fn get_performance(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn get_performance(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let data_type = byte(cdb, 1) & 0x1f;
     let max_descriptors = usize::from(be16(cdb, 8));
     let kind = byte(cdb, 10);
     let m = d.require_medium()?;
-    let end = m.capacity.saturating_sub(1);
+    let end = m.capacity().saturating_sub(1);
     out.put_u32(0); // performance data length, patched below
     match kind {
         TYPE_PERFORMANCE => {

@@ -1,7 +1,7 @@
 //! Recording a sequential disc: RESERVE TRACK, CLOSE TRACK/SESSION, SYNCHRONIZE CACHE,
 //! READ BUFFER CAPACITY, SEND OPC INFORMATION.
 use super::block_io::{not_writable, record_error};
-use super::{Drive, MediumKind};
+use super::{Context, DiscChange, MediumKind, Notice};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -17,28 +17,26 @@ const FINALIZE: u8 = 6;
 const BUFFER_BYTES: u32 = 2 * 1024 * 1024;
 
 /// RESERVE TRACK (53h), by size (ARSV=0).
-pub fn reserve_track(d: &mut Drive, cdb: &[u8]) -> CmdResult {
+pub fn reserve_track(d: &Context, cdb: &[u8]) -> Result<DiscChange, Sense> {
     if byte(cdb, 1) & 0x01 != 0 {
         // Reservation by end address is a BD-R feature.
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
     let size = be32(cdb, 5);
-    let m = d.require_medium_mut()?;
     if size == 0 {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
-    m.reserve_track(size).map_err(record_error)?;
-    d.persist = true;
-    Ok(Outcome::Good)
+    let mut next = d.require_medium()?.clone();
+    next.reserve_track(size).map_err(record_error)?;
+    Ok(DiscChange::record(next))
 }
 
 /// CLOSE TRACK/SESSION (5Bh): functions 1 (track), 2 (session), 5 and 6 (finalize).
-pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
+pub fn close_track_session(d: &Context, cdb: &[u8]) -> Result<DiscChange, Sense> {
     let function = byte(cdb, 2) & 0x07;
     let track = be16(cdb, 4);
-    let finalize_on_close = d.finalize_on_close;
-    let m = d.require_medium_mut()?;
-    if !m.kind.is_recordable() {
+    let m = d.require_medium()?;
+    if !m.kind().is_recordable() {
         return Err(not_writable());
     }
     if m.is_overwritable() {
@@ -46,17 +44,14 @@ pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
         // format (which here is always finished already); the others are accepted as no-ops,
         // as the kernel sends 0 and 2 when it releases a written DVD+RW.
         return match function {
-            STOP_BACKGROUND_FORMAT if m.kind != MediumKind::DvdPlusRw => {
+            STOP_BACKGROUND_FORMAT if m.kind() != MediumKind::DvdPlusRw => {
                 Err(Sense::INVALID_FIELD_IN_CDB)
             }
             STOP_BACKGROUND_FORMAT
             | CLOSE_TRACK
             | CLOSE_SESSION
             | FINALIZE_MINIMUM_RADIUS
-            | FINALIZE => {
-                d.persist = true;
-                Ok(Outcome::Good)
-            }
+            | FINALIZE => Ok(DiscChange::flush()),
             _ => Err(Sense::INVALID_FIELD_IN_CDB),
         };
     }
@@ -66,46 +61,37 @@ pub fn close_track_session(d: &mut Drive, cdb: &[u8]) -> CmdResult {
     ) {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
-    if m.finalized {
+    if m.finalized() {
         // Closing a complete disc again changes nothing.
-        return Ok(Outcome::Good);
+        return Ok(DiscChange::flush());
     }
-    let sessions_before = m.closed_sessions();
+    let mut next = m.clone();
     match function {
         CLOSE_TRACK => {
             let number = u8::try_from(track).map_err(|_| Sense::INVALID_FIELD_IN_CDB)?;
-            m.close_track(number).map_err(record_error)?;
+            next.close_track(number).map_err(record_error)?;
         }
         CLOSE_SESSION => {
-            m.close_session().map_err(record_error)?;
+            next.close_session().map_err(record_error)?;
         }
-        _ => m.finalize().map_err(record_error)?,
+        _ => next.finalize().map_err(record_error)?,
     }
-    if finalize_on_close && !m.finalized {
-        m.finalize().map_err(record_error)?;
+    if d.finalize_on_close && !next.finalized() {
+        next.finalize().map_err(record_error)?;
     }
-    let morphed = m.finalized;
-    let session_closed = m.closed_sessions() != sessions_before;
-    d.persist = true;
-    if morphed {
+    let notice = if next.finalized() {
         // Now a DVD-ROM: make the host read the disc again (media event and unit attention).
-        d.medium_changed_in_place();
-    } else if session_closed {
-        d.announce_new_contents();
-    }
-    Ok(Outcome::Good)
-}
-
-/// SYNCHRONIZE CACHE (35h): everything written so far becomes durable before GOOD.
-pub fn synchronize_cache(d: &mut Drive) -> CmdResult {
-    if d.medium().is_some() {
-        d.persist = true;
-    }
-    Ok(Outcome::Good)
+        Notice::ChangedInPlace
+    } else if next.closed_sessions() != m.closed_sessions() {
+        Notice::NewContents
+    } else {
+        Notice::Silent
+    };
+    Ok(DiscChange::record(next).announcing(notice))
 }
 
 /// READ BUFFER CAPACITY (5Ch). Writes go straight to the image, so the buffer is always empty.
-pub fn read_buffer_capacity(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn read_buffer_capacity(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let block = byte(cdb, 1) & 0x01 != 0;
     let alloc = usize::from(be16(cdb, 7));
     let m = d.require_medium()?;

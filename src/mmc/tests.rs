@@ -1,39 +1,36 @@
 //! Byte fixtures for the drive model: what each command answers for an empty tray and for a
 //! DVD-ROM.
 use super::medium::DVD_PLUS_R_BLOCKS;
+use super::sim::SimDrive;
 use super::*;
 use crate::scsi::Outcome;
 
 const BLOCKS: u32 = 2329;
 
-fn drive(medium: Option<Medium>) -> Drive {
-    let mut d = Drive::new(Identity::new(
-        "TCMU-MMC",
-        "Virtual DVD-RW",
-        "0001",
-        "MMC000000000001",
-    ));
-    d.insert_initial(medium);
-    d
+fn drive(medium: Option<Medium>) -> SimDrive {
+    SimDrive::new(
+        Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", "MMC000000000001"),
+        medium,
+    )
 }
 
-fn rom() -> Drive {
+fn rom() -> SimDrive {
     drive(Some(Medium::dvd_rom(BLOCKS)))
 }
 
-fn run(d: &mut Drive, cdb: &[u8]) -> (Outcome, Vec<u8>) {
+fn run(d: &mut SimDrive, cdb: &[u8]) -> (Outcome, Vec<u8>) {
     let mut out = Vec::new();
     let o = d.execute(cdb, &[], &mut out);
     (o, out)
 }
 
-fn ok(d: &mut Drive, cdb: &[u8]) -> Vec<u8> {
+fn ok(d: &mut SimDrive, cdb: &[u8]) -> Vec<u8> {
     let (o, out) = run(d, cdb);
     assert_eq!(o, Outcome::Good, "cdb {cdb:02x?}");
     out
 }
 
-fn sense(d: &mut Drive, cdb: &[u8]) -> (u8, u8, u8) {
+fn sense(d: &mut SimDrive, cdb: &[u8]) -> (u8, u8, u8) {
     match run(d, cdb) {
         (Outcome::Check(s), out) => {
             assert!(out.is_empty(), "no data with CHECK CONDITION");
@@ -427,7 +424,7 @@ fn read_dvd_structure_formats() {
 
 // ---------------------------------------------------------------- DVD+R
 
-fn blank_plus_r(capacity: u32) -> Drive {
+fn blank_plus_r(capacity: u32) -> SimDrive {
     drive(Some(Medium::blank(MediumKind::DvdPlusR, capacity)))
 }
 
@@ -438,7 +435,7 @@ fn write10(lba: u32, blocks: u16) -> [u8; 10] {
 }
 
 /// WRITE as the device layer does it: validate, "do the I/O", report it back.
-fn write_ok(d: &mut Drive, lba: u32, blocks: u16) {
+fn write_ok(d: &mut SimDrive, lba: u32, blocks: u16) {
     let (o, _) = run(d, &write10(lba, blocks));
     assert_eq!(
         o,
@@ -450,7 +447,7 @@ fn write_ok(d: &mut Drive, lba: u32, blocks: u16) {
     d.written(lba as u64, blocks as u32);
 }
 
-fn track_info(d: &mut Drive, track: u8) -> Vec<u8> {
+fn track_info(d: &mut SimDrive, track: u8) -> Vec<u8> {
     ok(d, &[0x52, 1, 0, 0, 0, track, 0, 0, 48, 0])
 }
 
@@ -458,7 +455,7 @@ fn be32_at(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
 }
 
-fn close(d: &mut Drive, function: u8, track: u8) -> Outcome {
+fn close(d: &mut SimDrive, function: u8, track: u8) -> Outcome {
     run(d, &[0x5b, 0, function, 0, 0, track, 0, 0, 0, 0]).0
 }
 
@@ -656,7 +653,7 @@ fn reserve_track_and_disc_at_once() {
 #[test]
 fn tgt_morph_finalizes_on_any_close() {
     let mut d = blank_plus_r(10_000);
-    d.set_finalize_on_close(true);
+    d.drive.set_finalize_on_close(true);
     write_ok(&mut d, 0, 64);
     assert_eq!(close(&mut d, 1, 1), Outcome::Good);
     assert_eq!(
@@ -804,12 +801,12 @@ fn dual_layer_blank() {
 
 // ---------------------------------------------------------------- rewritable media
 
-fn blank_of(kind: MediumKind) -> Drive {
+fn blank_of(kind: MediumKind) -> SimDrive {
     drive(Some(Medium::blank(kind, kind.default_capacity())))
 }
 
 /// FORMAT UNIT with FmtData, format code 1 and one descriptor.
-fn format_unit(d: &mut Drive, format: u8, param: u32) -> (Outcome, bool) {
+fn format_unit(d: &mut SimDrive, format: u8, param: u32) -> (Outcome, bool) {
     let mut list = vec![0, 0x02, 0, 8]; // IMMED, descriptor length 8
     list.extend_from_slice(&0xffff_ffffu32.to_be_bytes());
     list.push(format << 2);
@@ -820,7 +817,7 @@ fn format_unit(d: &mut Drive, format: u8, param: u32) -> (Outcome, bool) {
     (o, erased)
 }
 
-fn format_capacities(d: &mut Drive) -> Vec<(u32, u8, u32)> {
+fn format_capacities(d: &mut SimDrive) -> Vec<(u32, u8, u32)> {
     let r = ok(d, &[0x23, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0]);
     assert_eq!(r[3] as usize, r.len() - 4);
     r[4..]
@@ -835,7 +832,7 @@ fn format_capacities(d: &mut Drive) -> Vec<(u32, u8, u32)> {
         .collect()
 }
 
-fn profile_of(d: &mut Drive) -> u16 {
+fn profile_of(d: &mut SimDrive) -> u16 {
     let cfg = ok(d, &[0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0]);
     u16::from_be_bytes([cfg[6], cfg[7]])
 }
@@ -1046,4 +1043,74 @@ fn formatting_non_rewritable_media_is_refused() {
         d.execute(&[0x04, 0x11, 0, 0, 0, 0], &[0, 0, 0, 8], &mut short),
         Outcome::Check(Sense::PARAMETER_LIST_LENGTH_ERROR)
     );
+}
+
+#[test]
+fn report_supported_operation_codes_lists_the_command_table() {
+    let mut d = rom();
+    // All commands: one 8-byte descriptor per table entry.
+    let all = ok(&mut d, &[0xa3, 0x0c, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0]);
+    let len = be32_at(&all, 0) as usize;
+    assert_eq!(len, all.len() - 4);
+    assert_eq!(len / 8, commands::COMMANDS.len());
+    let listed: Vec<(u8, u16, bool, u16)> = all[4..]
+        .chunks(8)
+        .map(|c| {
+            (
+                c[0],
+                u16::from_be_bytes([c[2], c[3]]),
+                c[5] & 1 != 0,
+                u16::from_be_bytes([c[6], c[7]]),
+            )
+        })
+        .collect();
+    assert!(listed.contains(&(0x28, 0, false, 10)), "READ(10)");
+    assert!(
+        listed.contains(&(0xad, 0, false, 12)),
+        "READ DISC STRUCTURE"
+    );
+    assert!(
+        listed.contains(&(0x9e, 0x10, true, 16)),
+        "READ CAPACITY(16)"
+    );
+    assert!(listed.contains(&(0xa3, 0x0c, true, 12)), "itself");
+    // One command (option 1): supported, with its CDB usage data.
+    let one = ok(&mut d, &[0xa3, 0x0c, 1, 0x2a, 0, 0, 0, 0, 0, 64, 0, 0]);
+    assert_eq!((one[1] & 7, u16::from_be_bytes([one[2], one[3]])), (3, 10));
+    assert_eq!((one.len(), one[4]), (14, 0x2a));
+    // Unknown opcode: "not supported", not an error.
+    let none = ok(&mut d, &[0xa3, 0x0c, 1, 0xd8, 0, 0, 0, 0, 0, 64, 0, 0]);
+    assert_eq!(none[1] & 7, 1);
+    // Option 1 for an opcode with service actions, option 2 with one: as SPC says.
+    assert_eq!(
+        sense(&mut d, &[0xa3, 0x0c, 1, 0x9e, 0, 0, 0, 0, 0, 64, 0, 0]),
+        (5, 0x24, 0)
+    );
+    let sa = ok(&mut d, &[0xa3, 0x0c, 2, 0x9e, 0, 0x10, 0, 0, 0, 64, 0, 0]);
+    assert_eq!((sa[1] & 7, sa[4], sa[5] & 0x1f), (3, 0x9e, 0x10));
+    // The allocation length cuts the answer.
+    assert_eq!(
+        ok(&mut d, &[0xa3, 0x0c, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0]).len(),
+        6
+    );
+    // SEND KEY (A3h, service action 0) is not offered.
+    assert_eq!(
+        sense(&mut d, &[0xa3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (5, 0x24, 0)
+    );
+}
+
+#[test]
+fn write_and_verify_is_a_write_and_obeys_write_protection() {
+    let mut d = blank_plus_r(1000);
+    let mut wv = write10(0, 16);
+    wv[0] = 0x2e;
+    let mut out = Vec::new();
+    assert_eq!(
+        d.execute(&wv, &[], &mut out),
+        Outcome::WriteBlocks { lba: 0, blocks: 16 }
+    );
+    d.drive.set_write_protected(true);
+    assert_eq!(sense(&mut d, &wv), (7, 0x27, 0));
+    assert_eq!(sense(&mut d, &write10(0, 16)), (7, 0x27, 0));
 }

@@ -1,5 +1,5 @@
 //! READ TOC/PMA/ATIP (43h): formats 0 (TOC), 1 (session info) and 2 (full TOC), in LBA or MSF.
-use super::{Drive, Medium};
+use super::{Context, Medium};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -31,7 +31,7 @@ fn put_address(out: &mut Vec<u8>, lba: u32, use_msf: bool) {
     }
 }
 
-pub fn read_toc(d: &Drive, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
+pub fn read_toc(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let m = d.require_medium()?;
     let use_msf = byte(cdb, 1) & 0x02 != 0;
     let mut format = byte(cdb, 2) & 0x0f;
@@ -92,7 +92,7 @@ fn toc(m: &Medium, track: u8, use_msf: bool, out: &mut Vec<u8>) -> Result<(), Se
 
 /// Format 4, ATIP: what the pre-groove of a CD-RW says about it (readable blank or not).
 fn atip(m: &Medium, out: &mut Vec<u8>) -> Result<(), Sense> {
-    if !m.kind.is_cd() {
+    if !m.kind().is_cd() {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
     out.put_u16(0);
@@ -102,7 +102,7 @@ fn atip(m: &Medium, out: &mut Vec<u8>) -> Result<(), Sense> {
     out.put_u8(0x40 | (1 << 3) | 0x04); // CD-RW, high-speed sub-type, A1 valid
     out.put_u8(0);
     out.extend_from_slice(&[97, 26, 66, 0]); // start of lead-in
-    out.extend_from_slice(&msf(m.capacity));
+    out.extend_from_slice(&msf(m.capacity()));
     out.put_u8(0);
     out.extend_from_slice(&[0x40, 0, 0, 0]); // A1: recording speeds (up to 10x)
     out.put_zeros(8); // A2, A3

@@ -8,6 +8,7 @@
 //! trusted to follow the protocol, but a bug there must not make us touch memory outside the
 //! mapping.
 pub mod buffer;
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,45 +1,5 @@
-//! CDB field access and the facts about a CDB that the transport needs (length, direction).
-
-/// Operation codes an optical drive sees.
-pub mod opcode {
-    pub const TEST_UNIT_READY: u8 = 0x00;
-    pub const REQUEST_SENSE: u8 = 0x03;
-    pub const FORMAT_UNIT: u8 = 0x04;
-    pub const INQUIRY: u8 = 0x12;
-    pub const MODE_SELECT_6: u8 = 0x15;
-    pub const MODE_SENSE_6: u8 = 0x1a;
-    pub const START_STOP_UNIT: u8 = 0x1b;
-    pub const PREVENT_ALLOW_MEDIUM_REMOVAL: u8 = 0x1e;
-    pub const READ_FORMAT_CAPACITIES: u8 = 0x23;
-    pub const READ_CAPACITY_10: u8 = 0x25;
-    pub const READ_10: u8 = 0x28;
-    pub const WRITE_10: u8 = 0x2a;
-    pub const WRITE_AND_VERIFY_10: u8 = 0x2e;
-    pub const SYNCHRONIZE_CACHE_10: u8 = 0x35;
-    pub const READ_TOC_PMA_ATIP: u8 = 0x43;
-    pub const GET_CONFIGURATION: u8 = 0x46;
-    pub const GET_EVENT_STATUS_NOTIFICATION: u8 = 0x4a;
-    pub const READ_DISC_INFORMATION: u8 = 0x51;
-    pub const READ_TRACK_INFORMATION: u8 = 0x52;
-    pub const RESERVE_TRACK: u8 = 0x53;
-    pub const SEND_OPC_INFORMATION: u8 = 0x54;
-    pub const MODE_SELECT_10: u8 = 0x55;
-    pub const MODE_SENSE_10: u8 = 0x5a;
-    pub const CLOSE_TRACK_SESSION: u8 = 0x5b;
-    pub const READ_BUFFER_CAPACITY: u8 = 0x5c;
-    pub const SEND_CUE_SHEET: u8 = 0x5d;
-    pub const SERVICE_ACTION_IN_16: u8 = 0x9e;
-    pub const BLANK: u8 = 0xa1;
-    pub const SEND_KEY: u8 = 0xa3;
-    pub const READ_12: u8 = 0xa8;
-    pub const WRITE_12: u8 = 0xaa;
-    pub const GET_PERFORMANCE: u8 = 0xac;
-    pub const READ_DVD_STRUCTURE: u8 = 0xad;
-    pub const SET_STREAMING: u8 = 0xb6;
-    pub const SET_CD_SPEED: u8 = 0xbb;
-    pub const MECHANISM_STATUS: u8 = 0xbd;
-    pub const SEND_DVD_STRUCTURE: u8 = 0xbf;
-}
+//! CDB field access and the facts about a CDB that the transport needs (its length, and
+//! which way its data moves, which the device model's command table says).
 
 /// The longest CDB the kernel passes (`scsi_command_size` of a variable-length CDB is capped by
 /// the core at 260 bytes).
@@ -67,31 +27,6 @@ pub enum Direction {
     None,
     ToDevice,
     FromDevice,
-}
-
-/// The data direction of `cdb` for the commands an optical drive knows. Commands it does not
-/// know are treated as Data-In: their buffer (if any) gets filled with nothing and the command
-/// fails, which is harmless in either direction.
-pub fn direction(cdb: &[u8]) -> Direction {
-    use opcode::*;
-    match cdb.first().copied() {
-        Some(
-            WRITE_10 | WRITE_12 | WRITE_AND_VERIFY_10 | MODE_SELECT_6 | MODE_SELECT_10
-            | SEND_CUE_SHEET | SEND_OPC_INFORMATION | SEND_DVD_STRUCTURE | SET_STREAMING | SEND_KEY
-            | FORMAT_UNIT,
-        ) => Direction::ToDevice,
-        Some(
-            TEST_UNIT_READY
-            | START_STOP_UNIT
-            | PREVENT_ALLOW_MEDIUM_REMOVAL
-            | SYNCHRONIZE_CACHE_10
-            | RESERVE_TRACK
-            | CLOSE_TRACK_SESSION
-            | BLANK
-            | SET_CD_SPEED,
-        ) => Direction::None,
-        _ => Direction::FromDevice,
-    }
 }
 
 /// Big-endian field readers. Out-of-range offsets read as zero: every caller has already been
@@ -145,13 +80,5 @@ mod tests {
         assert_eq!(be32(&b, 1), 0x3456_789a);
         assert_eq!(be32(&b, 3), 0x789a_0000);
         assert_eq!(be64(&b, 0), 0x1234_5678_9a00_0000);
-    }
-
-    #[test]
-    fn directions() {
-        assert_eq!(direction(&[0x28]), Direction::FromDevice);
-        assert_eq!(direction(&[0x2a]), Direction::ToDevice);
-        assert_eq!(direction(&[0x00]), Direction::None);
-        assert_eq!(direction(&[]), Direction::FromDevice);
     }
 }

@@ -97,6 +97,93 @@ pub fn request_sense(cdb: &[u8], pending: Sense, out: &mut Vec<u8>) -> CmdResult
     Ok(Outcome::Good)
 }
 
+/// One command a device offers, as REPORT SUPPORTED OPERATION CODES lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SupportedCommand {
+    pub opcode: u8,
+    pub service_action: Option<u16>,
+    pub cdb_len: usize,
+}
+
+/// Reporting options of REPORT SUPPORTED OPERATION CODES (CDB byte 2, bits 2-0).
+const REPORT_ALL: u8 = 0;
+const REPORT_OPCODE: u8 = 1;
+const REPORT_OPCODE_AND_ACTION: u8 = 2;
+const REPORT_OPCODE_MAYBE_ACTION: u8 = 3;
+
+/// REPORT SUPPORTED OPERATION CODES (MAINTENANCE IN A3h/0Ch) over `commands`: every command
+/// (option 0), or one command with its CDB usage data (options 1-3). Command timeouts (RCTD)
+/// are not offered.
+pub fn report_supported_operation_codes(
+    cdb: &[u8],
+    commands: impl Iterator<Item = SupportedCommand> + Clone,
+    out: &mut Vec<u8>,
+) -> CmdResult {
+    let rctd = byte(cdb, 2) & 0x80 != 0;
+    let options = byte(cdb, 2) & 0x07;
+    let requested = byte(cdb, 3);
+    let requested_action = be16(cdb, 4);
+    let alloc = super::cdb::be32(cdb, 6) as usize;
+    if rctd {
+        return Err(Sense::INVALID_FIELD_IN_CDB);
+    }
+    if options == REPORT_ALL {
+        out.put_u32(0); // command data length, patched below
+        for c in commands {
+            out.put_u8(c.opcode);
+            out.put_u8(0);
+            out.put_u16(c.service_action.unwrap_or(0));
+            out.put_u8(0);
+            out.put_u8(u8::from(c.service_action.is_some())); // SERVACTV
+            out.put_u16(c.cdb_len as u16);
+        }
+        let len = (out.len() - 4) as u32;
+        out[..4].copy_from_slice(&len.to_be_bytes());
+        out.limit(alloc);
+        return Ok(Outcome::Good);
+    }
+    let mut same_opcode = commands.filter(|c| c.opcode == requested).peekable();
+    let has_actions = same_opcode
+        .peek()
+        .is_some_and(|c| c.service_action.is_some());
+    let found = match options {
+        // One opcode without service actions; asking so for one that has them is an error.
+        REPORT_OPCODE if has_actions => return Err(Sense::INVALID_FIELD_IN_CDB),
+        REPORT_OPCODE => same_opcode.next(),
+        REPORT_OPCODE_AND_ACTION if !has_actions && same_opcode.peek().is_some() => {
+            return Err(Sense::INVALID_FIELD_IN_CDB)
+        }
+        REPORT_OPCODE_AND_ACTION => {
+            same_opcode.find(|c| c.service_action == Some(requested_action))
+        }
+        REPORT_OPCODE_MAYBE_ACTION => {
+            same_opcode.find(|c| c.service_action.is_none_or(|sa| sa == requested_action))
+        }
+        _ => return Err(Sense::INVALID_FIELD_IN_CDB),
+    };
+    out.put_u8(0);
+    match found {
+        None => {
+            out.put_u8(0x01); // SUPPORT: not supported
+            out.put_u16(0);
+        }
+        Some(c) => {
+            out.put_u8(0x03); // SUPPORT: supported as the standard defines it
+            out.put_u16(c.cdb_len as u16);
+            // CDB usage data: the opcode, then every bit of the other bytes may matter (the
+            // service action field shows its own value).
+            out.put_u8(c.opcode);
+            let first = out.len();
+            out.resize(first + c.cdb_len - 1, 0xff);
+            if let Some(sa) = c.service_action {
+                out[first] = 0xe0 | (sa as u8 & 0x1f);
+            }
+        }
+    }
+    out.limit(alloc);
+    Ok(Outcome::Good)
+}
+
 /// Page control field of MODE SENSE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageControl {
@@ -116,7 +203,7 @@ pub trait ModePages {
 /// MODE SENSE(6) (1Ah) and MODE SENSE(10) (5Ah): the header, no block descriptors (MMC devices
 /// have none), then the requested page or all pages.
 pub fn mode_sense(cdb: &[u8], pages: &dyn ModePages, out: &mut Vec<u8>) -> CmdResult {
-    let ten = byte(cdb, 0) == super::cdb::opcode::MODE_SENSE_10;
+    let ten = super::cdb::command_size(byte(cdb, 0), 0) == 10;
     let pc = match byte(cdb, 2) >> 6 {
         0 => PageControl::Current,
         1 => PageControl::Changeable,

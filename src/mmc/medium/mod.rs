@@ -7,6 +7,12 @@
 //! it makes it complete, and a complete DVD+R presents itself as a DVD-ROM (the seed's morph).
 use super::profile;
 
+mod rewritable;
+mod sequential;
+mod validate;
+
+pub use validate::InvalidMedium;
+
 /// Blocks of a single-layer DVD+R (4.7 GB).
 pub const DVD_PLUS_R_BLOCKS: u32 = 2_295_104;
 /// Blocks of a dual-layer DVD+R (8.5 GB).
@@ -48,6 +54,18 @@ impl Track {
             recorded: size,
             reserved: None,
             closed: true,
+        }
+    }
+
+    /// An open, empty track that grows as it is written (the invisible track).
+    pub const fn open(number: u8, session: u8, start: u32) -> Self {
+        Track {
+            number,
+            session,
+            start,
+            recorded: 0,
+            reserved: None,
+            closed: false,
         }
     }
 
@@ -145,17 +163,21 @@ pub enum DiscStatus {
 
 /// A medium loaded in the drive.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its fields are private: a `Medium` is made by a constructor ([`Medium::dvd_rom`],
+/// [`Medium::blank`], or [`Medium::from_parts`], which checks every invariant) and changed
+/// only by the recording operations, so every value keeps the invariants the commands rely on.
 pub struct Medium {
-    pub kind: MediumKind,
+    kind: MediumKind,
     /// Total user blocks of the disc.
-    pub capacity: u32,
+    capacity: u32,
     /// All tracks, ascending; on a recordable disc that is not complete, the last is open.
-    pub tracks: Vec<Track>,
+    tracks: Vec<Track>,
     /// Set once the disc is finalized: nothing more can be recorded.
-    pub finalized: bool,
+    finalized: bool,
     /// Overwritable media: blocks formatted (0: blank or not formatted). Writes and reads stay
     /// inside the formatted area.
-    pub formatted: u32,
+    formatted: u32,
 }
 
 /// Why a recording request cannot be carried out; the caller maps it to sense data.
@@ -206,36 +228,54 @@ impl Medium {
         Medium {
             kind,
             capacity,
-            tracks: vec![Track {
-                number: 1,
-                session: 1,
-                start: 0,
-                recorded: 0,
-                reserved: None,
-                closed: false,
-            }],
+            tracks: vec![Track::open(1, 1, 0)],
             finalized: false,
             formatted: 0,
         }
     }
 
-    /// Format the whole usable area of an overwritable disc (`blocks`, cut to the disc and to
-    /// its packet size): one closed track covering it.
-    pub fn format(&mut self, blocks: u32) {
-        let mut blocks = blocks.min(self.capacity);
-        if let Some(p) = std::num::NonZeroU32::new(self.kind.packet_alignment()) {
-            blocks -= blocks % p;
-        }
-        self.formatted = blocks;
-        self.tracks = vec![Track::closed(1, 1, 0, blocks)];
-        self.finalized = false;
+    /// A medium from its recorded parts (a state file), refused unless it keeps every invariant
+    /// the drive relies on.
+    pub fn from_parts(
+        kind: MediumKind,
+        capacity: u32,
+        tracks: Vec<Track>,
+        finalized: bool,
+        formatted: u32,
+    ) -> Result<Self, InvalidMedium> {
+        let m = Medium {
+            kind,
+            capacity,
+            tracks,
+            finalized,
+            formatted,
+        };
+        m.validate()?;
+        Ok(m)
     }
 
-    /// BLANK: back to an unformatted, empty disc.
-    pub fn blank_out(&mut self) {
-        self.formatted = 0;
-        self.tracks.clear();
-        self.finalized = false;
+    pub fn kind(&self) -> MediumKind {
+        self.kind
+    }
+
+    /// Total user blocks of the disc.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// All tracks, ascending; on a recordable disc that is not complete, the last is open.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// Whether the disc was finalized: nothing more can be recorded.
+    pub fn finalized(&self) -> bool {
+        self.finalized
+    }
+
+    /// Overwritable media: blocks formatted (0: blank or not formatted).
+    pub fn formatted(&self) -> u32 {
+        self.formatted
     }
 
     /// The profile the drive reports: a finalized DVD+R reads as a DVD-ROM.
@@ -395,162 +435,6 @@ impl Medium {
         if blocks > self.free_blocks(t) {
             return Err(RecordError::NoSpace);
         }
-        Ok(())
-    }
-
-    /// Record that `blocks` blocks were written at `lba` (after `check_write` and the I/O).
-    pub fn commit_write(&mut self, lba: u32, blocks: u32) {
-        if self.is_overwritable() {
-            return; // written in place: nothing moves
-        }
-        if let Some(t) = self.tracks.iter_mut().find(|t| !t.closed && t.nwa() == lba) {
-            t.recorded += blocks;
-        }
-    }
-
-    /// RESERVE TRACK of `size` blocks: the empty invisible track becomes a reserved track and a
-    /// new invisible track follows it.
-    pub fn reserve_track(&mut self, size: u32) -> Result<(), RecordError> {
-        if !self.is_writable() {
-            return Err(RecordError::NotWritable);
-        }
-        let capacity = self.capacity;
-        let last = self.tracks.last_mut().ok_or(RecordError::Sequence)?;
-        if !last.is_invisible() || last.recorded != 0 || size == 0 {
-            return Err(RecordError::Sequence);
-        }
-        // A size near 4 Gi blocks would overflow when rounded up: no disc holds it anyway.
-        let size = size
-            .checked_next_multiple_of(ECC_BLOCK)
-            .ok_or(RecordError::NoSpace)?;
-        if u64::from(last.start) + u64::from(size) > u64::from(capacity) {
-            return Err(RecordError::NoSpace);
-        }
-        last.reserved = Some(size);
-        // Track numbers are one byte: the 255th track is the last the disc can hold.
-        let Some(next_number) = last.number.checked_add(1) else {
-            return Ok(());
-        };
-        let next = Track {
-            number: next_number,
-            session: last.session,
-            start: last.start + size,
-            recorded: 0,
-            reserved: None,
-            closed: false,
-        };
-        if next.start < capacity {
-            self.tracks.push(next);
-        }
-        Ok(())
-    }
-
-    /// CLOSE TRACK (function 1) of track `number`.
-    pub fn close_track(&mut self, number: u8) -> Result<(), RecordError> {
-        if !self.is_writable() {
-            return Err(RecordError::NotWritable);
-        }
-        let idx = self
-            .tracks
-            .iter()
-            .position(|t| t.number == number)
-            .ok_or(RecordError::BadTrack)?;
-        if self.tracks[idx].closed {
-            return Ok(());
-        }
-        if self.tracks[idx].recorded == 0 && self.tracks[idx].reserved.is_none() {
-            // Closing the empty invisible track records nothing.
-            return Err(RecordError::Sequence);
-        }
-        self.close_at(idx);
-        Ok(())
-    }
-
-    /// Close the open track at `idx`: its size becomes what was recorded (a reservation keeps
-    /// its size), and an invisible track starts on the next ECC block if it was the last.
-    fn close_at(&mut self, idx: usize) {
-        let t = &mut self.tracks[idx];
-        if let Some(r) = t.reserved {
-            // The unwritten rest of a reservation is part of the closed track (reads as zeros).
-            t.recorded = t.recorded.max(r);
-        }
-        t.closed = true;
-        let (number, session, end) = (t.number, t.session, t.end());
-        if idx + 1 == self.tracks.len() {
-            // No track after the last ECC block of the disc, nor after track 255.
-            let start = end.checked_next_multiple_of(ECC_BLOCK);
-            let next = start
-                .filter(|&s| s < self.capacity)
-                .zip(number.checked_add(1));
-            if let Some((start, number)) = next {
-                self.tracks.push(Track {
-                    number,
-                    session,
-                    start,
-                    recorded: 0,
-                    reserved: None,
-                    closed: false,
-                });
-            }
-        }
-    }
-
-    /// CLOSE SESSION (function 2): close every track of the open session that holds data, and
-    /// start the next session. True if anything changed.
-    pub fn close_session(&mut self) -> Result<bool, RecordError> {
-        if !self.is_writable() {
-            return Err(RecordError::NotWritable);
-        }
-        let session = self.sessions();
-        let mut changed = false;
-        let mut i = 0;
-        while i < self.tracks.len() {
-            let t = self.tracks[i];
-            if t.session == session && !t.closed && (t.recorded > 0 || t.reserved.is_some()) {
-                self.close_at(i);
-                changed = true;
-            }
-            i += 1;
-        }
-        let has_closed = self.tracks.iter().any(|t| t.session == session && t.closed);
-        if !has_closed {
-            // An empty session: nothing to close.
-            return Ok(changed);
-        }
-        // The open track after the session moves to a new session.
-        self.tracks
-            .retain(|t| t.closed || t.recorded > 0 || t.reserved.is_some());
-        let end = self.readable_blocks();
-        let start = end
-            .checked_next_multiple_of(ECC_BLOCK)
-            .filter(|&s| s < self.capacity);
-        // A session holds at least one track, so a free track number means a free session one.
-        let next = self.last_track().checked_add(1).zip(session.checked_add(1));
-        if let (Some(start), Some((number, session))) = (start, next) {
-            self.tracks.push(Track {
-                number,
-                session,
-                start,
-                recorded: 0,
-                reserved: None,
-                closed: false,
-            });
-        }
-        Ok(true)
-    }
-
-    /// Finalize (CLOSE functions 5 and 6): close the open session if it holds data, and make
-    /// the disc complete.
-    pub fn finalize(&mut self) -> Result<(), RecordError> {
-        if !self.is_writable() {
-            return Err(RecordError::NotWritable);
-        }
-        self.close_session()?;
-        if !self.tracks.iter().any(|t| t.closed) {
-            return Err(RecordError::Sequence);
-        }
-        self.tracks.retain(|t| t.closed);
-        self.finalized = true;
         Ok(())
     }
 }
