@@ -127,6 +127,7 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
         return Ok(Disc::pressed(img));
     }
     let erase_pending = recorded.as_ref().is_some_and(|r| r.erase_pending);
+    state::remove_stale_temporaries(&state::state_path(path));
     let mut state = state::StateFile::new(state::state_path(path), recorded);
     let mut write_protected = false;
     let image = if medium.is_writable() || erase_pending {

@@ -252,6 +252,38 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Remove temporary files a writer of `path` left when it died before its rename (their names
+/// carry the writer's pid; those of a live process are left alone).
+pub fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.tmp.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if pid.is_some() && !alive {
+            log::info!(
+                "removing {} (left by a writer that died)",
+                entry.path().display()
+            );
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// The state file of one disc, and what it holds now: written only when that changes.
 #[derive(Debug)]
 pub struct StateFile {
@@ -465,6 +497,25 @@ mod tests {
         assert!(edited(&m, |t| t[0].reserved = None).is_err());
         let moved = Medium::blank(MediumKind::DvdPlusR, 1000);
         assert!(edited(&moved, |t| t[0].start = 1).is_err());
+    }
+
+    #[test]
+    fn temporaries_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = std::env::temp_dir().join(format!("tcmu-mmc-stale-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = state_path(&dir.join("d.iso"));
+        // No process has pid 4194304 (above the kernel's pid_max limit).
+        let dead = dir.join("d.iso.tcmu-mmc.json.tmp.4194304.0");
+        let live = dir.join(format!("d.iso.tcmu-mmc.json.tmp.{}.7", std::process::id()));
+        let other = dir.join("e.iso.tcmu-mmc.json.tmp.4194304.0");
+        for f in [&dead, &live, &other] {
+            fs::write(f, "{}").unwrap();
+        }
+        remove_stale_temporaries(&path);
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
