@@ -22,6 +22,10 @@ pub struct MediaConfig {
     /// `offline`: the drive shows an empty tray but keeps the image's name, so `online` (the
     /// same string without it) brings the disc back (tgt's "online No").
     pub offline: bool,
+    /// Whether `type=` / `capacity=` were given (not the defaults): they must then agree
+    /// with a recorded disc.
+    pub type_given: bool,
+    pub capacity_given: bool,
 }
 
 impl Default for MediaConfig {
@@ -32,6 +36,8 @@ impl Default for MediaConfig {
             blank_capacity: DVD_PLUS_R_BLOCKS,
             finalize_on_close: false,
             offline: false,
+            type_given: false,
+            capacity_given: false,
         }
     }
 }
@@ -107,6 +113,7 @@ impl MediaConfig {
             let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
             match key {
                 "type" => {
+                    cfg.type_given = true;
                     cfg.blank_kind = kind_from_name(value)
                         .filter(|k| k.is_recordable())
                         .ok_or_else(|| {
@@ -142,6 +149,7 @@ impl MediaConfig {
                 }
             }
         }
+        cfg.capacity_given = capacity.is_some();
         cfg.blank_capacity = capacity.unwrap_or(cfg.blank_kind.default_capacity());
         if path_part.is_empty() {
             return Ok(cfg);

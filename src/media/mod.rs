@@ -1,6 +1,7 @@
 //! Media store: the configuration string that names a backing file, the image files, and the
 //! recording state kept beside a recordable disc's image.
 pub mod config;
+pub mod identity;
 pub mod image;
 pub mod roots;
 pub mod state;
@@ -8,7 +9,6 @@ pub mod state;
 pub mod store;
 
 use std::io;
-#[cfg(test)]
 use std::path::PathBuf;
 
 pub use config::{ConfigError, MediaConfig};
@@ -24,7 +24,7 @@ use crate::mmc::Medium;
 pub enum Loaded {
     /// Nothing in the tray, and why (for the log and `status`).
     Empty(String),
-    Disc(Disc),
+    Disc(Box<Disc>),
 }
 
 impl Loaded {
@@ -71,7 +71,7 @@ pub fn load_within(cfg: &MediaConfig, roots: &MediaRoots) -> Loaded {
         return Loaded::Empty(format!("offline (image {} kept)", path.display()));
     }
     match open_disc(cfg, path) {
-        Ok(d) => Loaded::Disc(d),
+        Ok(d) => Loaded::Disc(Box::new(d)),
         Err(why) => Loaded::Empty(why),
     }
 }
@@ -84,10 +84,7 @@ fn blocks_of(len: u64) -> u32 {
 /// The disc an image file holds, found without opening anything for writing: its recorded
 /// state, a blank disc for an empty file, else a DVD-ROM. The second value says whether a
 /// recording state exists beside it.
-fn examine(
-    cfg: &MediaConfig,
-    path: &std::path::Path,
-) -> Result<(Medium, Option<state::Recorded>), String> {
+fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<Examined, String> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => format!("{shown}: no such file"),
@@ -96,39 +93,178 @@ fn examine(
     if !meta.is_file() {
         return Err(format!("{shown}: not a regular file"));
     }
-    let recorded = state::load(&state::state_path(path)).map_err(|e| e.to_string())?;
-    Ok(match recorded {
-        Some(r) => (r.medium.clone(), Some(r)),
-        None if meta.len() == 0 => (Medium::blank(cfg.blank_kind, cfg.blank_capacity), None),
-        None => (Medium::dvd_rom(blocks_of(meta.len())), None),
+    let state_path = state::state_path(path);
+    let mut recorded = state::load(&state_path).map_err(|e| e.to_string())?;
+    let mut stale = None;
+    if let Some(why) = recorded
+        .as_ref()
+        .and_then(|r| stale_because(r, &meta, path, cfg))
+    {
+        stale = Some(Stale {
+            state: state_path.clone(),
+            why,
+        });
+        recorded = None;
+    }
+    if let Some(r) = &recorded {
+        contradicted_by(cfg, &r.medium, &state_path)?;
+    }
+    let medium = match &recorded {
+        Some(r) => r.medium.clone(),
+        None if meta.len() == 0 => Medium::blank(cfg.blank_kind, cfg.blank_capacity),
+        None => Medium::dvd_rom(blocks_of(meta.len())),
+    };
+    Ok(Examined {
+        medium,
+        recorded,
+        stale,
     })
+}
+
+/// What an image holds, as [`examine`] found it.
+struct Examined {
+    medium: Medium,
+    /// Its recording state, when one belongs to it.
+    recorded: Option<state::Recorded>,
+    /// A state beside it that belongs to another file (or another configuration).
+    stale: Option<Stale>,
+}
+
+/// A state file that does not apply to the image beside it.
+pub struct Stale {
+    pub state: PathBuf,
+    pub why: String,
+}
+
+/// Why the state `r` beside the image (`meta`) does not apply to it, if it does not: it was
+/// written for another file, or it describes a blank disc of another type than `cfg` asks
+/// for (a blank disc is what the configuration makes of an empty file).
+fn stale_because(
+    r: &state::Recorded,
+    meta: &std::fs::Metadata,
+    path: &std::path::Path,
+    cfg: &MediaConfig,
+) -> Option<String> {
+    if let Some(image) = &r.image {
+        // An erase that was made durable empties the image on purpose.
+        let image = identity::ImageIdentity {
+            size: if r.erase_pending { 0 } else { image.size },
+            ..image.clone()
+        };
+        if let Err(why) = identity::check(&image, meta, &identity::read_disc_id(path)) {
+            return Some(why);
+        }
+    }
+    let blank = meta.len() == 0 && r.medium.status() == crate::mmc::medium::DiscStatus::Empty;
+    let asks_other = (cfg.type_given && cfg.blank_kind != r.medium.kind())
+        || (cfg.capacity_given && cfg.blank_capacity != r.medium.capacity());
+    (blank && asks_other).then(|| {
+        format!(
+            "it describes a blank {} of {} blocks, the configuration asks for a {} of {}",
+            state::kind_name(r.medium.kind()),
+            r.medium.capacity(),
+            state::kind_name(cfg.blank_kind),
+            cfg.blank_capacity
+        )
+    })
+}
+
+/// A `type=` or `capacity=` that contradicts the recorded disc is an error, never ignored.
+fn contradicted_by(
+    cfg: &MediaConfig,
+    m: &Medium,
+    state_path: &std::path::Path,
+) -> Result<(), String> {
+    if cfg.type_given && cfg.blank_kind != m.kind() {
+        return Err(format!(
+            "type={} contradicts the recorded {} disc in {} (remove the option, or the state file to start a new blank)",
+            state::kind_name(cfg.blank_kind),
+            state::kind_name(m.kind()),
+            state_path.display()
+        ));
+    }
+    if cfg.capacity_given && cfg.blank_capacity != m.capacity() {
+        return Err(format!(
+            "capacity={} contradicts the recorded disc of {} blocks in {}",
+            cfg.blank_capacity,
+            m.capacity(),
+            state_path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Set a stale state file aside (renamed, never deleted), saying so.
+fn set_aside(stale: &Stale) -> Result<PathBuf, String> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = stale
+        .state
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let aside = (0..)
+        .map(|n| match n {
+            0 => stale.state.with_file_name(format!("{name}.stale-{stamp}")),
+            n => stale
+                .state
+                .with_file_name(format!("{name}.stale-{stamp}.{n}")),
+        })
+        .find(|p| !p.exists())
+        .expect("an unused name");
+    std::fs::rename(&stale.state, &aside).map_err(|e| {
+        format!(
+            "{}: cannot set the stale state aside: {e}",
+            stale.state.display()
+        )
+    })?;
+    log::warn!(
+        "{} does not belong to its image ({}): set aside as {}",
+        stale.state.display(),
+        stale.why,
+        aside.display()
+    );
+    Ok(aside)
 }
 
 /// What `cfg` would put in the drive, without opening the image for writing or changing
 /// anything (for `status` and configuration checks): the medium, or why the tray is empty.
 pub fn inspect(cfg: &MediaConfig) -> Result<Medium, String> {
+    inspect_with_stale(cfg).map(|(m, _)| m)
+}
+
+/// [`inspect`], and the state beside the image that a load would set aside, if any.
+pub fn inspect_with_stale(cfg: &MediaConfig) -> Result<(Medium, Option<Stale>), String> {
     let Some(path) = &cfg.image else {
         return Err("no image configured".into());
     };
     if cfg.offline {
         return Err(format!("offline (image {} kept)", path.display()));
     }
-    let (medium, _) = examine(cfg, path)?;
+    let examined = examine(cfg, path)?;
     // Reading must be possible for any disc; writing is checked when the drive loads it.
     std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(medium)
+    Ok((examined.medium, examined.stale))
 }
 
 fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> {
     let shown = path.display();
-    let (medium, recorded) = examine(cfg, path)?;
+    let Examined {
+        medium,
+        recorded,
+        stale,
+    } = examine(cfg, path)?;
+    if let Some(stale) = &stale {
+        set_aside(stale)?;
+    }
     if recorded.is_none() && medium.kind() == crate::mmc::MediumKind::DvdRom {
         let img = Image::open(path).map_err(|e| format!("{shown}: {e}"))?;
         return Ok(Disc::pressed(img));
     }
     let erase_pending = recorded.as_ref().is_some_and(|r| r.erase_pending);
     state::remove_stale_temporaries(&state::state_path(path));
-    let mut state = state::StateFile::new(state::state_path(path), recorded);
+    let mut state = state::StateFile::new(path, recorded);
     let mut write_protected = false;
     let image = if medium.is_writable() || erase_pending {
         match Image::open_writable(path) {
@@ -210,7 +346,8 @@ pub fn create_blank(
         .create_new(true)
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    state::save(&state::state_path(path), &medium)
+    state::StateFile::new(path, None)
+        .save(&medium, false)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(medium)
 }
@@ -221,9 +358,16 @@ pub fn describe(path: &std::path::Path) -> Result<String, String> {
         image: Some(path.to_owned()),
         ..MediaConfig::default()
     };
-    let m = inspect(&cfg)?;
+    let (m, stale) = inspect_with_stale(&cfg)?;
+    let stale = stale.map_or(String::new(), |s| {
+        format!(
+            " (state {} does not belong to this image: {}; a drive sets it aside)",
+            s.state.display(),
+            s.why
+        )
+    });
     Ok(format!(
-        "{}: {} profile {:04x} status {:?}{} capacity {} readable {} formatted {} sessions {} tracks {}",
+        "{}: {} profile {:04x} status {:?}{} capacity {} readable {} formatted {} sessions {} tracks {}{stale}",
         path.display(),
         state::kind_name(m.kind()),
         m.profile(),
@@ -327,6 +471,124 @@ mod tests {
         assert!(e.contains("type="), "{e}");
         let e = check_config_any("file/x").unwrap_err();
         assert!(e.contains("mmc/"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A DVD+R at `img` with one closed session of 16 blocks, recorded as the drive does.
+    fn burned(img: &std::path::Path) -> Medium {
+        create_blank(img, crate::mmc::MediumKind::DvdPlusR, Some(1000)).unwrap();
+        let mut m = Medium::blank(crate::mmc::MediumKind::DvdPlusR, 1000);
+        m.commit_write(0, 16);
+        m.close_session().unwrap();
+        std::fs::write(img, vec![9u8; 16 * 2048]).unwrap();
+        let recorded = state::load(&state::state_path(img)).unwrap();
+        state::StateFile::new(img, recorded)
+            .save(&m, false)
+            .unwrap();
+        m
+    }
+
+    fn config(img: &std::path::Path, options: &str) -> MediaConfig {
+        MediaConfig::parse(&format!("mmc/{}{options}", img.display())).unwrap()
+    }
+
+    fn set_aside_files(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".stale-"))
+            .collect()
+    }
+
+    /// tgt's example 3: `rm disc.iso; touch disc.iso` gives a blank disc, whatever the old
+    /// state said; the old state is set aside, not deleted, and `disc info` says so first.
+    #[test]
+    fn rm_and_touch_gives_a_blank_disc() {
+        let dir = scratch("rm-touch");
+        let img = dir.join("empty-disk.iso");
+        let m = burned(&img);
+        assert_eq!(inspect(&config(&img, "")).unwrap(), m);
+        std::fs::remove_file(&img).unwrap();
+        std::fs::write(&img, b"").unwrap();
+        let info = describe(&img).unwrap();
+        assert!(
+            info.contains("status Empty") && info.contains("sets it aside"),
+            "{info}"
+        );
+        let Loaded::Disc(d) = load(&config(&img, "")) else {
+            panic!("no disc")
+        };
+        assert_eq!(
+            *d.medium(),
+            Medium::blank(
+                crate::mmc::MediumKind::DvdPlusR,
+                crate::mmc::medium::DVD_PLUS_R_BLOCKS
+            )
+        );
+        assert_eq!(set_aside_files(&dir).len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A re-created empty file with `;type=cd-rw` is a blank CD-RW, not the old disc.
+    #[test]
+    fn a_stale_state_does_not_override_the_configured_type() {
+        let dir = scratch("stale-type");
+        let img = dir.join("d.img");
+        burned(&img);
+        std::fs::remove_file(&img).unwrap();
+        std::fs::write(&img, b"").unwrap();
+        let Loaded::Disc(d) = load(&config(&img, ";type=cd-rw")) else {
+            panic!("no disc")
+        };
+        assert_eq!(d.medium().kind(), crate::mmc::MediumKind::CdRw);
+        assert_eq!(set_aside_files(&dir).len(), 1);
+        // A blank recorded disc of another type gives way to the configuration too.
+        let img2 = dir.join("e.img");
+        create_blank(&img2, crate::mmc::MediumKind::DvdPlusRw, None).unwrap();
+        assert_eq!(
+            inspect(&config(&img2, ";type=dvd-ram")).unwrap().kind(),
+            crate::mmc::MediumKind::DvdRam
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `;type=` or `capacity=` against a recorded non-empty disc is refused, naming both.
+    #[test]
+    fn options_contradicting_a_recorded_disc_are_refused() {
+        let dir = scratch("contradict");
+        let img = dir.join("d.img");
+        burned(&img);
+        let e = check_config_any(&format!("mmc/{};type=cd-rw", img.display())).unwrap_err();
+        assert!(
+            e.contains("type=cd-rw") && e.contains("dvd+r") && e.contains(".tcmu-mmc.json"),
+            "{e}"
+        );
+        let e = check_config_any(&format!("mmc/{};capacity=2000", img.display())).unwrap_err();
+        assert!(e.contains("capacity=2000") && e.contains("1000"), "{e}");
+        assert!(check_config_any(&format!("mmc/{};type=dvd+r", img.display())).is_ok());
+        assert!(matches!(
+            load(&config(&img, ";type=cd-rw")),
+            Loaded::Empty(_)
+        ));
+        assert!(set_aside_files(&dir).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `mv` of the image with its state keeps the disc; truncating the image to empty makes
+    /// it a new blank.
+    #[test]
+    fn a_move_keeps_the_disc_and_a_truncation_does_not() {
+        let dir = scratch("mv");
+        let a = dir.join("a.iso");
+        let b = dir.join("b.iso");
+        let m = burned(&a);
+        std::fs::rename(&a, &b).unwrap();
+        std::fs::rename(state::state_path(&a), state::state_path(&b)).unwrap();
+        assert_eq!(inspect(&config(&b, "")).unwrap(), m);
+        std::fs::write(&b, b"").unwrap();
+        let (blank, stale) = inspect_with_stale(&config(&b, "")).unwrap();
+        assert_eq!(blank.status(), crate::mmc::medium::DiscStatus::Empty);
+        assert!(stale.unwrap().why.contains("empty"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

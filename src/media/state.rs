@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::identity::{self, ImageIdentity};
 use crate::mmc::{InvalidMedium, Medium, MediumKind, Track};
 
 const FORMAT: &str = "tcmu-mmc-disc";
@@ -34,6 +35,9 @@ struct DiscRecord {
     /// whoever loads it empties the image first.
     #[serde(default, skip_serializing_if = "is_false")]
     erase_pending: bool,
+    /// The image this state was written for (absent in states of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    image: Option<ImageIdentity>,
     tracks: Vec<TrackRecord>,
 }
 
@@ -133,6 +137,8 @@ pub struct Recorded {
     pub medium: Medium,
     /// An erase was made durable and may not have reached the image yet.
     pub erase_pending: bool,
+    /// The image it was written for.
+    pub image: Option<ImageIdentity>,
 }
 
 /// Read the state at `path`; `Ok(None)` if there is none.
@@ -183,15 +189,16 @@ fn parse_recorded(text: &str) -> Result<Recorded, StateError> {
     Ok(Recorded {
         medium,
         erase_pending: r.erase_pending,
+        image: r.image,
     })
 }
 
 /// The JSON text [`save`] writes for `m` (what [`parse`] reads back).
 pub fn to_json(m: &Medium) -> String {
-    record_json(m, false)
+    record_json(m, false, None)
 }
 
-fn record_json(m: &Medium, erase_pending: bool) -> String {
+fn record_json(m: &Medium, erase_pending: bool, image: Option<ImageIdentity>) -> String {
     let r = DiscRecord {
         format: FORMAT.into(),
         version: VERSION,
@@ -200,6 +207,7 @@ fn record_json(m: &Medium, erase_pending: bool) -> String {
         finalized: m.finalized(),
         formatted: m.formatted(),
         erase_pending,
+        image,
         tracks: m
             .tracks()
             .iter()
@@ -288,14 +296,40 @@ pub fn remove_stale_temporaries(path: &Path) {
 #[derive(Debug)]
 pub struct StateFile {
     path: PathBuf,
+    /// The image the state belongs to, whose identity each save records.
+    image: PathBuf,
     /// What the file holds; `None` while there is no file.
     saved: Option<Recorded>,
+    /// The disc id the image carries (see [`identity`]); `None` until the first save.
+    disc_id: Option<String>,
 }
 
 impl StateFile {
-    /// A state file at `path` that holds `saved` (`None`: no file yet).
-    pub fn new(path: PathBuf, saved: Option<Recorded>) -> Self {
-        StateFile { path, saved }
+    /// The state file of `image`, which holds `saved` (`None`: no file yet).
+    pub fn new(image: &Path, saved: Option<Recorded>) -> Self {
+        let disc_id = saved
+            .as_ref()
+            .and_then(|r| r.image.as_ref())
+            .and_then(|i| i.disc_id.clone());
+        StateFile {
+            path: state_path(image),
+            image: image.to_owned(),
+            saved,
+            disc_id,
+        }
+    }
+
+    /// The image's identity now, its disc id attribute written first if it has none yet.
+    fn image_identity(&mut self) -> io::Result<ImageIdentity> {
+        let id = match &self.disc_id {
+            Some(id) => Some(id.clone()),
+            None => {
+                let id = identity::new_disc_id();
+                identity::write_disc_id(&self.image, &id).then_some(id)
+            }
+        };
+        self.disc_id.clone_from(&id);
+        Ok(identity::of(&fs::metadata(&self.image)?, id))
     }
 
     pub fn path(&self) -> &Path {
@@ -308,9 +342,10 @@ impl StateFile {
 
     /// Whether the file already says exactly this (no erase pending).
     pub fn holds(&self, m: &Medium) -> bool {
+        // A state of an older version, without the image's identity, is written again.
         self.saved
             .as_ref()
-            .is_some_and(|r| !r.erase_pending && r.medium == *m)
+            .is_some_and(|r| !r.erase_pending && r.medium == *m && r.image.is_some())
     }
 
     /// What the file holds now, to [`StateFile::restore`] it later.
@@ -321,7 +356,12 @@ impl StateFile {
     /// Put the file back to what [`StateFile::saved`] said (no file: removed).
     pub fn restore(&mut self, previous: Option<Recorded>) -> io::Result<()> {
         match previous {
-            Some(r) => self.save(&r.medium, r.erase_pending),
+            Some(r) => {
+                let text = record_json(&r.medium, r.erase_pending, r.image.clone());
+                write_atomically(&self.path, &text)?;
+                self.saved = Some(r);
+                Ok(())
+            }
             None => {
                 match fs::remove_file(&self.path) {
                     Ok(()) => {}
@@ -337,10 +377,15 @@ impl StateFile {
 
     /// Make `m` the durable state (with `erase_pending`, see [`Recorded`]).
     pub fn save(&mut self, m: &Medium, erase_pending: bool) -> io::Result<()> {
-        write_atomically(&self.path, &record_json(m, erase_pending))?;
+        let image = self.image_identity()?;
+        write_atomically(
+            &self.path,
+            &record_json(m, erase_pending, Some(image.clone())),
+        )?;
         self.saved = Some(Recorded {
             medium: m.clone(),
             erase_pending,
+            image: Some(image),
         });
         Ok(())
     }
@@ -530,7 +575,8 @@ mod tests {
         save(&path, &m).unwrap();
         let back = load(&path).unwrap().unwrap();
         assert_eq!((back.medium, back.erase_pending), (m.clone(), false));
-        let mut file = StateFile::new(path.clone(), None);
+        fs::write(&img, b"").unwrap();
+        let mut file = StateFile::new(&img, None);
         assert!(!file.holds(&m));
         file.save(&m, true).unwrap();
         assert!(!file.holds(&m), "an erase is still pending");
