@@ -35,8 +35,10 @@
 //! * what was acknowledged before the last state record is inside the recorded area of that
 //!   state (it survives a restart), and at the end every acknowledged extent still reads.
 use tcmu_mmc::media::state;
-use tcmu_mmc::mmc::{Drive, Medium, MediumKind};
-use tcmu_mmc::scsi::cdb::{be16, be32, byte, opcode as op};
+use tcmu_mmc::mmc::commands::opcode as op;
+use tcmu_mmc::mmc::sim::SimDrive;
+use tcmu_mmc::mmc::{Medium, MediumKind};
+use tcmu_mmc::scsi::cdb::{be16, be32, byte};
 use tcmu_mmc::scsi::sense::key;
 use tcmu_mmc::scsi::spc::Identity;
 use tcmu_mmc::scsi::{Outcome, Sense};
@@ -85,7 +87,7 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
         }
         "dvd+r-reserved-open" => {
             let mut m = blank(MediumKind::DvdPlusR);
-            m.reserve_track(m.capacity / 2).expect("reserve");
+            m.reserve_track(m.capacity() / 2).expect("reserve");
             m.commit_write(0, 5);
             Some(m)
         }
@@ -99,7 +101,7 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
         "dvd+rw-unformatted" => Some(blank(MediumKind::DvdPlusRw)),
         "dvd+rw-formatted" => {
             let mut m = blank(MediumKind::DvdPlusRw);
-            m.format(m.capacity);
+            m.format(m.capacity());
             Some(m)
         }
         "dvd-ram-formatted" => Some(blank(MediumKind::DvdRam)),
@@ -112,18 +114,18 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
         "dvd+r-full" => {
             // The invisible track runs to the end of the disc and is all written.
             let mut m = blank(MediumKind::DvdPlusR);
-            m.commit_write(0, m.capacity);
+            m.commit_write(0, m.capacity());
             Some(m)
         }
         "dvd-rw-formatted" => {
             let mut m = blank(MediumKind::DvdRw);
-            m.format(m.capacity);
+            m.format(m.capacity());
             Some(m)
         }
         "cd-rw-blank" => Some(blank(MediumKind::CdRw)),
         "cd-rw-formatted" => {
             let mut m = blank(MediumKind::CdRw);
-            m.format(m.capacity);
+            m.format(m.capacity());
             Some(m)
         }
         other => unreachable!("state {other}"),
@@ -187,9 +189,9 @@ impl Extents {
 pub fn recorded(m: &Medium) -> Extents {
     let mut x = Extents::default();
     if m.is_overwritable() {
-        x.insert(0, u64::from(m.formatted));
+        x.insert(0, u64::from(m.formatted()));
     } else {
-        for t in &m.tracks {
+        for t in m.tracks() {
             x.insert(
                 u64::from(t.start),
                 u64::from(t.start) + u64::from(t.recorded),
@@ -244,41 +246,12 @@ fn declared_len(cdb: &[u8], out: &[u8]) -> Option<usize> {
 }
 
 /// Opcodes the model implements (anything else must be INVALID COMMAND OPERATION CODE).
-pub const KNOWN: &[u8] = &[
-    op::TEST_UNIT_READY,
-    op::REQUEST_SENSE,
-    op::INQUIRY,
-    op::MODE_SENSE_6,
-    op::MODE_SENSE_10,
-    op::MODE_SELECT_6,
-    op::MODE_SELECT_10,
-    op::START_STOP_UNIT,
-    op::PREVENT_ALLOW_MEDIUM_REMOVAL,
-    op::MECHANISM_STATUS,
-    op::READ_CAPACITY_10,
-    op::SERVICE_ACTION_IN_16,
-    op::READ_10,
-    op::READ_12,
-    op::WRITE_10,
-    op::WRITE_12,
-    op::SYNCHRONIZE_CACHE_10,
-    op::RESERVE_TRACK,
-    op::CLOSE_TRACK_SESSION,
-    op::READ_BUFFER_CAPACITY,
-    op::SEND_OPC_INFORMATION,
-    op::GET_PERFORMANCE,
-    op::SET_STREAMING,
-    op::SET_CD_SPEED,
-    op::READ_FORMAT_CAPACITIES,
-    op::FORMAT_UNIT,
-    op::BLANK,
-    op::READ_TOC_PMA_ATIP,
-    op::GET_CONFIGURATION,
-    op::GET_EVENT_STATUS_NOTIFICATION,
-    op::READ_DISC_INFORMATION,
-    op::READ_TRACK_INFORMATION,
-    op::READ_DVD_STRUCTURE,
-];
+/// Whether the drive's command table has `opcode` (the one list of opcodes there is).
+fn known(opcode: u8) -> bool {
+    tcmu_mmc::mmc::commands::COMMANDS
+        .iter()
+        .any(|c| c.opcode == opcode)
+}
 
 /// A CHECK CONDITION's sense must be one a real drive could send.
 pub fn check_sense(s: &Sense, cdb: &[u8]) {
@@ -310,7 +283,7 @@ fn identity() -> Identity {
 }
 
 pub struct Harness {
-    pub drive: Drive,
+    pub drive: SimDrive,
     finalize_on_close: bool,
     write_protected: bool,
     /// The disc as last recorded (state file): what a restart or reload loads.
@@ -324,17 +297,16 @@ pub struct Harness {
 impl Harness {
     pub fn new(medium: Option<Medium>, finalize_on_close: bool, write_protected: bool) -> Self {
         if let Some(m) = &medium {
-            state::validate(m).expect("initial state is valid");
+            m.validate().expect("initial state is valid");
         }
         let mut h = Harness {
-            drive: Drive::new(identity()),
+            drive: SimDrive::new(identity(), medium.clone()),
             finalize_on_close,
             write_protected,
             persisted: medium.clone(),
             written: Extents::default(),
             durable: Extents::default(),
         };
-        h.drive.insert_initial(medium);
         h.apply_flags();
         h
     }
@@ -343,10 +315,12 @@ impl Harness {
         let recordable = self
             .persisted
             .as_ref()
-            .is_some_and(|m| m.kind.is_recordable());
+            .is_some_and(|m| m.kind().is_recordable());
         self.drive
+            .drive
             .set_finalize_on_close(self.finalize_on_close && recordable);
         self.drive
+            .drive
             .set_write_protected(self.write_protected && recordable);
     }
 
@@ -355,7 +329,7 @@ impl Harness {
     /// what came after is gone, as the image is cut to the recorded area on load.
     pub fn reload(&mut self, restart: bool) {
         if let Some(p) = &self.persisted {
-            if p.kind.is_recordable() {
+            if p.kind().is_recordable() {
                 let json = state::to_json(p);
                 let back = state::parse(&json)
                     .unwrap_or_else(|e| panic!("recorded state does not load: {e}\n{json}"));
@@ -375,8 +349,7 @@ impl Harness {
         }
         self.durable = self.written.clone();
         if restart {
-            self.drive = Drive::new(identity());
-            self.drive.insert_initial(self.persisted.clone());
+            self.drive = SimDrive::new(identity(), self.persisted.clone());
         } else {
             self.drive.change_medium(self.persisted.clone());
         }
@@ -385,7 +358,7 @@ impl Harness {
 
     /// Execute one command and check every invariant around it.
     pub fn command(&mut self, cdb: &[u8], data_out: &[u8]) -> Outcome {
-        let before = self.drive.disc().cloned();
+        let before = self.drive.disc.clone();
         let mut out = Vec::new();
         let outcome = self.drive.execute(cdb, data_out, &mut out);
         let opcode = byte(cdb, 0);
@@ -393,7 +366,7 @@ impl Harness {
             Outcome::Check(s) => {
                 check_sense(&s, cdb);
                 assert!(out.is_empty(), "cdb {cdb:02x?}: data with CHECK CONDITION");
-                if cdb.is_empty() || !KNOWN.contains(&opcode) {
+                if cdb.is_empty() || !known(opcode) {
                     assert!(
                         s.triple() == (5, 0x20, 0) || s.key == key::UNIT_ATTENTION,
                         "unknown opcode {opcode:#04x} answered {:?}",
@@ -403,7 +376,7 @@ impl Harness {
             }
             Outcome::Good => {
                 assert!(
-                    !cdb.is_empty() && KNOWN.contains(&opcode),
+                    !cdb.is_empty() && known(opcode),
                     "unknown opcode {opcode:#04x} accepted"
                 );
                 let limit = data_in_limit(cdb);
@@ -430,7 +403,13 @@ impl Harness {
                 );
             }
             Outcome::WriteBlocks { lba, blocks } => {
-                assert!(matches!(opcode, op::WRITE_10 | op::WRITE_12), "{cdb:02x?}");
+                assert!(
+                    matches!(
+                        opcode,
+                        op::WRITE_10 | op::WRITE_AND_VERIFY_10 | op::WRITE_12
+                    ),
+                    "{cdb:02x?}"
+                );
                 assert!(out.is_empty() && blocks > 0);
                 assert!(!self.write_protected, "WRITE on a write-protected disc");
                 let m = self
@@ -439,15 +418,15 @@ impl Harness {
                     .expect("WRITE with no accessible medium");
                 assert!(m.is_writable(), "WRITE on a disc that cannot be written");
                 let end = lba + u64::from(blocks);
-                assert!(end <= u64::from(m.capacity), "WRITE past the disc");
+                assert!(end <= u64::from(m.capacity()), "WRITE past the disc");
                 if m.is_overwritable() {
                     assert!(
-                        end <= u64::from(m.formatted),
+                        end <= u64::from(m.formatted()),
                         "WRITE past the formatted area"
                     );
                 } else {
                     let t = m
-                        .tracks
+                        .tracks()
                         .iter()
                         .find(|t| !t.closed && u64::from(t.nwa()) == lba)
                         .unwrap_or_else(|| panic!("WRITE at {lba}: not a next writable address"));
@@ -467,7 +446,7 @@ impl Harness {
         }
         let erase = self.drive.take_erase_request();
         let persist = self.drive.take_persist_request();
-        let after = self.drive.disc().cloned();
+        let after = self.drive.disc.clone();
         self.check_transition(cdb, &outcome, &before, &after, erase);
         if erase {
             self.written.clear();
@@ -493,29 +472,29 @@ impl Harness {
             (Some(b), Some(a)) => (b, a),
             _ => panic!("cdb {cdb:02x?}: the disc appeared or vanished"),
         };
-        if let Err(e) = state::validate(a) {
+        if let Err(e) = a.validate() {
             panic!(
                 "cdb {cdb:02x?}: the disc is now in a state that cannot be recorded: {e}\n{a:?}"
             );
         }
         assert_eq!(
-            (a.kind, a.capacity),
-            (b.kind, b.capacity),
+            (a.kind(), a.capacity()),
+            (b.kind(), b.capacity()),
             "kind or capacity changed"
         );
-        assert!(a.readable_blocks() <= a.capacity);
+        assert!(a.readable_blocks() <= a.capacity());
         if matches!(outcome, Outcome::Check(_)) {
             assert_eq!(a, b, "cdb {cdb:02x?}: a failed command changed the disc");
         }
-        if !a.kind.is_recordable() || self.write_protected {
+        if !a.kind().is_recordable() || self.write_protected {
             assert_eq!(a, b, "cdb {cdb:02x?}: a read-only disc changed");
         }
         if erase {
             assert_eq!(*outcome, Outcome::Good, "erase without GOOD");
             assert!(
-                matches!(opcode, op::FORMAT_UNIT | op::BLANK) && a.kind.is_erasable(),
+                matches!(opcode, op::FORMAT_UNIT | op::BLANK) && a.kind().is_erasable(),
                 "cdb {cdb:02x?} erased a {:?}",
-                a.kind
+                a.kind()
             );
             return;
         }
@@ -526,10 +505,10 @@ impl Harness {
             recorded(b),
             recorded(a)
         );
-        assert!(!b.finalized || a.finalized, "un-finalized");
+        assert!(!b.finalized() || a.finalized(), "un-finalized");
         if !a.is_overwritable() {
             // Sequential recording: no next writable address leads into acknowledged data.
-            for t in a.tracks.iter().filter(|t| !t.closed) {
+            for t in a.tracks().iter().filter(|t| !t.closed) {
                 let from = u64::from(t.nwa());
                 let to = u64::from(t.start) + u64::from(a.track_size(t));
                 assert!(

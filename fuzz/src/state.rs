@@ -44,7 +44,8 @@ pub fn run(data: &[u8]) {
     let Ok(m) = state::parse(text) else {
         return;
     };
-    state::validate(&m).expect("parse returned a state that does not validate");
+    m.validate()
+        .expect("parse returned a state that does not validate");
     let json = state::to_json(&m);
     assert_eq!(
         state::parse(&json).as_ref(),
