@@ -113,7 +113,8 @@ impl Device {
         }
         let cdb = cmd.cdb();
         let mut buf = ring.buffer(cmd);
-        let command = commands::lookup(cdb).ok();
+        let entry = commands::lookup(cdb);
+        let command = entry.ok();
         let direction = command.map_or(Direction::FromDevice, |c| c.direction);
         params.clear();
         if direction == Direction::ToDevice && !command.is_some_and(|c| c.writes_blocks) {
@@ -122,7 +123,7 @@ impl Device {
             params.resize(n, 0);
             buf.read_at(0, params);
         }
-        let executed = drive.execute(loaded.medium(), cdb, params, reply);
+        let executed = drive.execute_entry(entry, loaded.medium(), cdb, params, reply);
         let mut read_len = None;
         let failure: Option<Sense> = match executed.outcome {
             Outcome::Good => {

@@ -229,12 +229,8 @@ fn record_json(m: &Medium, erase_pending: bool, image: Option<ImageIdentity>) ->
 /// Temporary files of concurrent writers (two drives, two daemons) never share a name.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Write the state atomically: a temporary file of its own name, fsync, rename over the
-/// state, fsync of the directory.
-pub fn save(path: &Path, m: &Medium) -> io::Result<()> {
-    write_atomically(path, &to_json(m))
-}
-
+/// Write `text` atomically: a temporary file of its own name, fsync, rename over `path`,
+/// fsync of the directory.
 fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let dir = path
         .parent()
@@ -572,7 +568,7 @@ mod tests {
         assert_eq!(path, dir.join("disc.iso.tcmu-mmc.json"));
         assert_eq!(load(&path).unwrap(), None);
         let m = Medium::blank(MediumKind::DvdPlusRDualLayer, 4_173_824);
-        save(&path, &m).unwrap();
+        write_atomically(&path, &to_json(&m)).unwrap();
         let back = load(&path).unwrap().unwrap();
         assert_eq!((back.medium, back.erase_pending), (m.clone(), false));
         fs::write(&img, b"").unwrap();

@@ -163,11 +163,6 @@ impl Disc {
         self.write_protected
     }
 
-    /// Where the recording state is kept (recordable discs only).
-    pub fn state_path(&self) -> Option<&std::path::Path> {
-        self.state.as_ref().map(StateFile::path)
-    }
-
     /// Treat the disc as write-protected, as a read-only image file makes it (tests run as
     /// root, which file modes do not stop).
     #[cfg(any(test, feature = "testing"))]

@@ -166,8 +166,20 @@ impl Drive {
         data_out: &[u8],
         out: &mut Vec<u8>,
     ) -> Executed {
+        self.execute_entry(commands::lookup(cdb), disc, cdb, data_out, out)
+    }
+
+    /// [`Drive::execute`] for a caller that has already looked `cdb` up in the command table
+    /// (the transport does, for the data direction): one lookup per command.
+    pub fn execute_entry(
+        &mut self,
+        command: Result<&'static commands::Command, Sense>,
+        disc: Option<&Medium>,
+        cdb: &[u8],
+        data_out: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Executed {
         out.clear();
-        let command = commands::lookup(cdb);
         // A pending unit attention fails every command but those that must work through it,
         // unknown ones included.
         if !command.is_ok_and(|c| c.through_unit_attention) {
