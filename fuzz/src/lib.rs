@@ -7,8 +7,11 @@
 //! * [`ring`]: the TCMU ring parser over an arbitrary (hostile kernel) mailbox and ring, which
 //!   may also change under the handler between fetch and completion;
 //! * [`config`]: the `dev_config` string parser;
-//! * [`state`]: the disc state file parser, and the model running on whatever it accepts.
+//! * [`state`]: the disc state file parser, and the model running on whatever it accepts;
+//! * [`effects`]: commands through `Device` onto real files with store failures, crashes
+//!   and restarts injected.
 pub mod config;
+pub mod effects;
 pub mod input;
 pub mod mmc;
 pub mod ring;

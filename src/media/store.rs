@@ -176,6 +176,12 @@ impl Disc {
         self.fault = Some((fault, kind));
     }
 
+    /// The injected fault not reached yet, taken back (the store goes on without one).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn take_fault(&mut self) -> Option<(Fault, FaultKind)> {
+        self.fault.take()
+    }
+
     /// Whether an injected crash stopped the store.
     #[cfg(any(test, feature = "testing"))]
     pub fn crashed(&self) -> bool {

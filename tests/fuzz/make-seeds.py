@@ -11,7 +11,7 @@ state files. With --log, the CDBs of an end-to-end run's daemon log at debug lev
 are kept in tests/fuzz/e2e-cdbs.txt (one sequence per drive) and seeded from there on
 every run; this is how the checked-in corpus got the CDBs of the e2e suite. Each target's
 corpus directory is emptied and rewritten. The input layouts are documented in
-fuzz/src/{mmc,ring,state}.rs.
+fuzz/src/{mmc,ring,state,effects}.rs.
 """
 import argparse
 import hashlib
@@ -334,6 +334,56 @@ def state_seeds():
     return seeds
 
 
+# disc_effects (fuzz/src/effects.rs): configuration indices of its CONFIGS, and its records.
+EFFECT_CONFIGS = ["type=dvd+r", "type=dvd+rw", "type=dvd-ram", "type=dvd-rw", "type=cd-rw",
+                  "type=dvd+r-dl", "type=dvd+r;morph=close"]
+EFFECT_RESTART = b"\xf4"
+
+
+def effect_cmd(cdb, data=b""):
+    return bytes([{6: 0, 10: 1, 12: 2, 16: 3}[len(cdb)]]) + cdb + struct.pack("<H", len(data)) + data
+
+
+def effect_seeds():
+    """Burns, formats and blanks of every configuration, each store step failing (0xE0 + step)
+    or the daemon dying there (0xEA + step) on the way; steps: flush, state, erase, clear
+    mark, data write."""
+    cfg = EFFECT_CONFIGS.index
+    at_nwa = lambda n: bytes([0xf9, n - 1])
+    at = lambda lba, n: bytes([0xf8, n - 1]) + struct.pack("<H", lba)
+    fail = lambda step: bytes([0xe0 + step])
+    crash = lambda step: bytes([0xea + step])
+    sync = effect_cmd(b"\x35" + bytes(9))
+    close = lambda fn, track=0: effect_cmd(bytes([0x5b, 0, fn, 0, 0, track, 0, 0, 0, 0]))
+    reserve = effect_cmd(b"\x53" + bytes(4) + be32(16) + b"\0")
+    blank = effect_cmd(b"\xa1\x01" + bytes(10))
+
+    def fmt(ftype, param):
+        return effect_cmd(b"\x04\x11" + bytes(4),
+                          bytes([0, 2, 0, 8, 0xff, 0xff, 0xff, 0xff, ftype << 2]) + be32(param)[1:])
+
+    seeds = []
+    for c in ("type=dvd+r", "type=dvd+r-dl", "type=dvd+r;morph=close"):
+        head = bytes([cfg(c), 20])
+        seeds.append(head + at_nwa(8) + at_nwa(4) + sync + close(2) + at_nwa(2) + close(6) + EFFECT_RESTART)
+        seeds.append(bytes([cfg(c), 40]) + reserve + at(0, 4) + crash(1) + close(1, 1) + at_nwa(2) + sync + EFFECT_RESTART)
+        for step in range(5):
+            seeds.append(head + at_nwa(8) + fail(step) + sync + at_nwa(2) + fail(step) + close(2) + EFFECT_RESTART)
+            seeds.append(head + at_nwa(8) + sync + at_nwa(3) + crash(step) + close(2) + at_nwa(1))
+    formats = {"type=dvd+rw": (0x26, 0), "type=dvd-ram": (0x00, 0), "type=dvd-rw": (0x10, 16),
+               "type=cd-rw": (0x10, 32)}
+    for c, (ftype, param) in formats.items():
+        head = bytes([cfg(c), 63])
+        f = fmt(ftype, param)
+        seeds.append(head + f + at(0, 4) + at(10, 2) + sync + EFFECT_RESTART)
+        seeds.append(head + f + fail(4) + at(1, 1) + sync + EFFECT_RESTART)
+        for step in range(5):
+            seeds.append(head + f + at(3, 4) + sync + fail(step) + f + EFFECT_RESTART)
+            seeds.append(head + f + at(3, 4) + sync + crash(step) + f)
+            seeds.append(head + f + at(0, 2) + sync + crash(step) + blank)
+    return seeds
+
+
 E2E_CDBS = os.path.join(HERE, "e2e-cdbs.txt")
 
 
@@ -384,6 +434,12 @@ def check_states():
     names = re.findall(r'"([^"]+)"', block)
     if names != STATES:
         sys.exit(f"make-seeds.py STATES differ from fuzz/src/mmc.rs: {names}")
+    with open(os.path.join(REPO, "fuzz", "src", "effects.rs")) as f:
+        src = f.read()
+    block = src[src.index("pub const CONFIGS"):]
+    names = re.findall(r'"([^"]+)"', block[:block.index("];")])
+    if names != EFFECT_CONFIGS:
+        sys.exit(f"make-seeds.py EFFECT_CONFIGS differ from fuzz/src/effects.rs: {names}")
 
 
 def main():
@@ -402,6 +458,7 @@ def main():
     write(a.out, "ring_parser", ring_seeds())
     write(a.out, "config_parser", [c.encode() for c in CONFIGS])
     write(a.out, "disc_state", state_seeds())
+    write(a.out, "disc_effects", effect_seeds())
 
 
 if __name__ == "__main__":

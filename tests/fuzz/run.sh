@@ -4,7 +4,7 @@
 # checked-in corpus, and fail on any crash, panic, timeout or out-of-memory.
 #
 # usage: tests/fuzz/run.sh [TARGET...]        (default: every target in fuzz/Cargo.toml)
-# env:   FUZZ_SECONDS    seconds per target (default 20; 4 targets = 80 s)
+# env:   FUZZ_SECONDS    seconds per target (default 20; 5 targets = 100 s)
 #        FUZZ_SANITIZER  none (default) or address. cargo-fuzz's `none` works on stable
 #                        Rust; `address` needs nightly, or stable with RUSTC_BOOTSTRAP=1 (set
 #                        here when the toolchain is not nightly)
