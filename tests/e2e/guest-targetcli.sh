@@ -261,7 +261,7 @@ echo "nobody: dbus-send rc $rc: $out / busctl rc $rc2: $out2"
 logged=$(grep 'ChangeMedium tc0 .* refused' "$DLOG" | tail -n1)
 echo "log: $logged"
 if [ $rc -ne 0 ] && echo "$out" | grep -q 'org.freedesktop.DBus.Error.AccessDenied' && [ $rc2 -ne 0 ] &&
-    echo "$out2" | grep -q 'not root' && [ "$(tc0_config)" = "$before" ] &&
+    echo "$out2" | grep -qi 'access denied' && [ "$(tc0_config)" = "$before" ] &&
     [ "$(status_field tc0 disc)" = "$disc_before" ] && echo "$logged" | grep -q 'uid 65534'; then
     pass dbus_nobody_refused
 else
