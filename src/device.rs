@@ -18,7 +18,14 @@ pub struct Device {
     cmd: Command,
     /// Name of the drive in log lines.
     label: String,
+    /// Asked for the drive's names again before every INQUIRY.
+    identity_source: Option<IdentitySource>,
 }
+
+/// Where a drive's INQUIRY names come from: called before every INQUIRY (names may change
+/// while no initiator has the LUN, and every initiator begins with INQUIRY); returns the new
+/// identity when it changed.
+pub type IdentitySource = Box<dyn FnMut() -> Option<Identity> + Send>;
 
 // SAFETY: the raw pointers in `iov` are scratch space, rebuilt for every command and never
 // dereferenced outside `Image::read_into`, which fills them from the command's own buffer.
@@ -38,6 +45,7 @@ impl Device {
             iov: Vec::with_capacity(64),
             cmd: Command::default(),
             label: String::new(),
+            identity_source: None,
         }
     }
 
@@ -53,6 +61,18 @@ impl Device {
     /// Name the drive in log lines.
     pub fn set_label(&mut self, label: &str) {
         self.label = label.to_owned();
+    }
+
+    /// Ask `source` for the drive's names before every INQUIRY.
+    pub fn set_identity_source(&mut self, source: IdentitySource) {
+        self.identity_source = Some(source);
+    }
+
+    /// Ask the identity source now (after a medium change, say).
+    pub fn refresh_identity(&mut self) {
+        if let Some(identity) = self.identity_source.as_mut().and_then(|ask| ask()) {
+            self.drive.set_identity(identity);
+        }
     }
 
     pub fn drive(&self) -> &Drive {
@@ -80,7 +100,12 @@ impl Device {
     pub fn serve<M: RingMemory>(&mut self, ring: &mut Ring<M>) -> Result<bool, RingError> {
         while let Some(fetched) = ring.fetch(&mut self.cmd) {
             match fetched? {
-                Fetched::Command => self.handle(ring)?,
+                Fetched::Command => {
+                    if self.cmd.cdb().first() == Some(&commands::opcode::INQUIRY) {
+                        self.refresh_identity();
+                    }
+                    self.handle(ring)?
+                }
                 Fetched::TaskManagement {
                     tmr_type,
                     cmd_count,
@@ -102,6 +127,7 @@ impl Device {
             iov,
             cmd,
             label,
+            ..
         } = self;
         if let Some(why) = cmd.malformed {
             log::error!(

@@ -266,3 +266,38 @@ fn a_write_with_less_data_than_its_cdb_is_an_illegal_request() {
     assert_eq!(burn(&mut rig, 0, &[9u8; 4 * 2048]).status, 0);
     assert_eq!(rig.one(&read10(0, 4), 4 * 2048).data, vec![9u8; 4 * 2048]);
 }
+
+#[test]
+fn inquiry_asks_the_identity_source_first_and_only_inquiry_does() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (img, _) = image("names", 16 * 2048);
+    let mut rig = Rig::new(&format!("mmc/{}", img.0.display()));
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    rig.device.set_identity_source(Box::new(move || {
+        // The names change between the first and the second INQUIRY (as after rtslib set
+        // vpd_unit_serial on a drive the daemon had already attached).
+        match counter.fetch_add(1, Ordering::SeqCst) {
+            0 => None,
+            1 => Some(Identity::new("STGT_DVD", "DVD101", "0010", "XYZ123")),
+            _ => None,
+        }
+    }));
+    let std_inquiry = [0x12, 0, 0, 0, 36, 0];
+    let c = rig.one(&std_inquiry, 36);
+    assert_eq!(&c.data[8..16], b"TCMU-MMC");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    // Other commands do not ask.
+    rig.one(&read10(0, 1), 2048);
+    rig.one(&[0, 0, 0, 0, 0, 0], 0);
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    let c = rig.one(&std_inquiry, 36);
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+    assert_eq!(&c.data[8..36], b"STGT_DVDDVD101          0010");
+    let c = rig.one(&[0x12, 1, 0x80, 0, 0xff, 0], 0xff);
+    assert_eq!(&c.data[4..], b"XYZ123");
+    // The Drive Serial Number feature (0108h) follows too.
+    let c = rig.one(&[0x46, 0x02, 0x01, 0x08, 0, 0, 0, 0, 0xff, 0], 0xff);
+    assert_eq!(&c.data[12..18], b"XYZ123");
+}

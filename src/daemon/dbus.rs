@@ -5,6 +5,11 @@
 //! the name already, the handler registers through its `HandlerManager1.RegisterHandler`
 //! instead, so `user:mmc` still appears (without `changemedium`, which runner does not proxy).
 //!
+//! `ChangeMedium` changes state: it answers `org.freedesktop.DBus.Error.AccessDenied` (and logs
+//! it) unless the caller's uid, which the bus tells (`GetConnectionUnixUser`), is 0, or polkit
+//! authorises `org.kernel.tcmu-mmc.change-medium` for it. `CheckConfig` and the properties stay
+//! open to every local user.
+//!
 //! The bus is optional: without one the daemon serves drives as usual and keeps trying to
 //! connect in the background, so starting D-Bus later still brings the integration up.
 use std::fs;
@@ -60,18 +65,213 @@ impl Handler {
         }
     }
 
-    /// Swap the disc of the live drive `name`: 0 and a description, or -errno and why.
-    fn change_medium(&self, name: &str, size: u64, config: &str) -> (i32, String) {
-        match change_medium(&self.configfs, &self.roots, name, size, config) {
-            Ok(what) => {
-                log::info!("ChangeMedium {name}: {config:?}");
-                (0, what)
-            }
-            Err((errno, why)) => {
-                log::warn!("ChangeMedium {name} {config:?} failed: {why}");
-                (-errno, why)
+    /// Swap the disc of the live drive `name`: 0 and a description, or -errno and why. Only
+    /// root, or a caller polkit authorises for [`CHANGE_MEDIUM_ACTION`], may: the daemon runs
+    /// as root and would open any file as a disc for whoever reads the drive.
+    async fn change_medium(
+        &self,
+        name: &str,
+        size: u64,
+        config: &str,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> zbus::fdo::Result<(i32, String)> {
+        let caller = caller_of(&header);
+        let allowed = match &caller {
+            Some(sender) => authorize_sender(conn, sender).await,
+            None => Err(Refusal::NoSender),
+        };
+        let who = caller.as_deref().unwrap_or("an anonymous caller");
+        match allowed {
+            Ok(by) => log::info!("ChangeMedium {name} from {who}: allowed ({by})"),
+            Err(why) => {
+                log::warn!("ChangeMedium {name} {config:?} from {who} refused: {why}");
+                return Err(zbus::fdo::Error::AccessDenied(format!(
+                    "ChangeMedium refused: {why}"
+                )));
             }
         }
+        Ok(
+            match change_medium(&self.configfs, &self.roots, name, size, config) {
+                Ok(what) => {
+                    log::info!("ChangeMedium {name}: {config:?}");
+                    (0, what)
+                }
+                Err((errno, why)) => {
+                    log::warn!("ChangeMedium {name} {config:?} failed: {why}");
+                    (-errno, why)
+                }
+            },
+        )
+    }
+}
+
+/// The polkit action a non-root caller needs for a state-changing method (`ChangeMedium`);
+/// `polkit/org.kernel.tcmu-mmc.policy` defines it (administrators only by default).
+pub const CHANGE_MEDIUM_ACTION: &str = "org.kernel.tcmu-mmc.change-medium";
+const POLKIT_SERVICE: &str = "org.freedesktop.PolicyKit1";
+const POLKIT_PATH: &str = "/org/freedesktop/PolicyKit1/Authority";
+const POLKIT_IFACE: &str = "org.freedesktop.PolicyKit1.Authority";
+/// CheckAuthorization flag: an authentication agent may ask the user (auth_admin).
+const POLKIT_ALLOW_USER_INTERACTION: u32 = 1;
+
+/// Why a caller may change state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowedBy {
+    Root,
+    Polkit,
+}
+
+impl std::fmt::Display for AllowedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AllowedBy::Root => write!(f, "uid 0"),
+            AllowedBy::Polkit => write!(f, "polkit authorised {CHANGE_MEDIUM_ACTION}"),
+        }
+    }
+}
+
+/// What polkit answered about one caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolkitAnswer {
+    Authorized,
+    NotAuthorized,
+    /// No polkit on the bus (neither running nor activatable).
+    Absent,
+    /// Polkit is there but the question failed.
+    Failed(String),
+}
+
+/// Why a caller may not change state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The message named no sender (a peer-to-peer connection).
+    NoSender,
+    /// The bus could not say who the sender is.
+    UnknownUser(String),
+    NotAuthorized {
+        uid: u32,
+    },
+    NoPolkit {
+        uid: u32,
+    },
+    PolkitFailed {
+        uid: u32,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NoSender => write!(f, "the call names no sender"),
+            Refusal::UnknownUser(why) => write!(f, "the bus cannot say who the caller is: {why}"),
+            Refusal::NotAuthorized { uid } => write!(
+                f,
+                "uid {uid} is not root and polkit does not authorise {CHANGE_MEDIUM_ACTION}"
+            ),
+            Refusal::NoPolkit { uid } => write!(
+                f,
+                "uid {uid} is not root (and there is no polkit to authorise {CHANGE_MEDIUM_ACTION})"
+            ),
+            Refusal::PolkitFailed { uid, why } => write!(
+                f,
+                "uid {uid} is not root and polkit could not be asked about {CHANGE_MEDIUM_ACTION}: {why}"
+            ),
+        }
+    }
+}
+
+/// The decision, apart from the bus: root may; anyone else only if polkit says so (asked only
+/// then).
+pub fn authorize(
+    uid: Result<u32, String>,
+    ask_polkit: impl FnOnce() -> PolkitAnswer,
+) -> Result<AllowedBy, Refusal> {
+    let uid = uid.map_err(Refusal::UnknownUser)?;
+    if uid == 0 {
+        return Ok(AllowedBy::Root);
+    }
+    match ask_polkit() {
+        PolkitAnswer::Authorized => Ok(AllowedBy::Polkit),
+        PolkitAnswer::NotAuthorized => Err(Refusal::NotAuthorized { uid }),
+        PolkitAnswer::Absent => Err(Refusal::NoPolkit { uid }),
+        PolkitAnswer::Failed(why) => Err(Refusal::PolkitFailed { uid, why }),
+    }
+}
+
+/// The unique bus name that sent the call.
+fn caller_of(header: &zbus::message::Header<'_>) -> Option<String> {
+    header.sender().map(|s| s.to_string())
+}
+
+/// Ask the bus for the sender's uid, and polkit when it is not root.
+async fn authorize_sender(conn: &zbus::Connection, sender: &str) -> Result<AllowedBy, Refusal> {
+    let uid = unix_user(conn, sender).await;
+    let polkit = if matches!(uid, Ok(u) if u != 0) {
+        Some(ask_polkit(conn, sender).await)
+    } else {
+        None
+    };
+    authorize(uid, move || polkit.unwrap_or(PolkitAnswer::Absent))
+}
+
+async fn unix_user(conn: &zbus::Connection, sender: &str) -> Result<u32, String> {
+    let name = zbus::names::BusName::try_from(sender).map_err(|e| e.to_string())?;
+    let bus = zbus::fdo::DBusProxy::new(conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    bus.get_connection_unix_user(name)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// polkit's CheckAuthorization for `sender` (a system-bus-name subject), if polkit is running
+/// or can be started on this bus.
+async fn ask_polkit(conn: &zbus::Connection, sender: &str) -> PolkitAnswer {
+    use std::collections::HashMap;
+    use zbus::zvariant::Value;
+    let present = async {
+        let bus = zbus::fdo::DBusProxy::new(conn).await?;
+        let name = zbus::names::BusName::try_from(POLKIT_SERVICE)?;
+        if bus.name_has_owner(name).await? {
+            return Ok::<bool, zbus::Error>(true);
+        }
+        let activatable = bus.list_activatable_names().await?;
+        Ok(activatable.iter().any(|n| n.as_str() == POLKIT_SERVICE))
+    };
+    match present.await {
+        Ok(true) => {}
+        Ok(false) => return PolkitAnswer::Absent,
+        Err(e) => return PolkitAnswer::Failed(e.to_string()),
+    }
+    let subject_details: HashMap<&str, Value<'_>> = HashMap::from([("name", Value::from(sender))]);
+    let subject = ("system-bus-name", subject_details);
+    let details: HashMap<&str, &str> = HashMap::new();
+    let reply = conn
+        .call_method(
+            Some(POLKIT_SERVICE),
+            POLKIT_PATH,
+            Some(POLKIT_IFACE),
+            "CheckAuthorization",
+            &(
+                subject,
+                CHANGE_MEDIUM_ACTION,
+                details,
+                POLKIT_ALLOW_USER_INTERACTION,
+                "",
+            ),
+        )
+        .await;
+    let answer = reply.and_then(|m| {
+        m.body()
+            .deserialize::<((bool, bool, HashMap<String, String>),)>()
+            .map(|(r,)| r)
+    });
+    match answer {
+        Ok((true, _, _)) => PolkitAnswer::Authorized,
+        Ok((false, _, _)) => PolkitAnswer::NotAuthorized,
+        Err(e) => PolkitAnswer::Failed(e.to_string()),
     }
 }
 
@@ -254,6 +454,99 @@ mod tests {
         // Refused strings leave the configuration alone.
         assert_eq!(fs::read_to_string(dev.join("dev_config")).unwrap(), cfg);
         assert!(change_medium(&root, &any, "../x", 0, &cfg).is_err());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn only_root_or_polkit_may_change_state() {
+        // Root needs no polkit, and polkit is not even asked.
+        let asked = std::cell::Cell::new(false);
+        let ask = || {
+            asked.set(true);
+            PolkitAnswer::NotAuthorized
+        };
+        assert_eq!(authorize(Ok(0), ask), Ok(AllowedBy::Root));
+        assert!(!asked.get());
+        // Anyone else: polkit decides.
+        assert_eq!(
+            authorize(Ok(1000), || PolkitAnswer::Authorized),
+            Ok(AllowedBy::Polkit)
+        );
+        assert_eq!(
+            authorize(Ok(65534), || PolkitAnswer::NotAuthorized),
+            Err(Refusal::NotAuthorized { uid: 65534 })
+        );
+        assert_eq!(
+            authorize(Ok(65534), || PolkitAnswer::Absent),
+            Err(Refusal::NoPolkit { uid: 65534 })
+        );
+        let failed = authorize(Ok(1000), || PolkitAnswer::Failed("timeout".into()));
+        assert_eq!(
+            failed,
+            Err(Refusal::PolkitFailed {
+                uid: 1000,
+                why: "timeout".into()
+            })
+        );
+        // Not knowing who asks is a refusal, without asking polkit.
+        asked.set(false);
+        let unknown = authorize(Err("no such name".into()), || {
+            asked.set(true);
+            PolkitAnswer::Authorized
+        });
+        assert_eq!(unknown, Err(Refusal::UnknownUser("no such name".into())));
+        assert!(!asked.get());
+        // The refusal says who and what.
+        let why = Refusal::NotAuthorized { uid: 65534 }.to_string();
+        assert!(
+            why.contains("65534") && why.contains(CHANGE_MEDIUM_ACTION),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn media_dirs_bind_change_medium_and_dev_config_alike() {
+        let root = std::env::temp_dir().join(format!("tcmu-mmc-dbus-roots-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let media_dir = root.join("media");
+        let elsewhere = root.join("elsewhere");
+        fs::create_dir_all(&media_dir).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        let dev = root.join("target/core/user_4/dvd0/attrib");
+        fs::create_dir_all(&dev).unwrap();
+        let inside = media_dir.join("in.iso");
+        let outside = elsewhere.join("secret");
+        fs::write(&inside, vec![0u8; 4096]).unwrap();
+        fs::write(&outside, vec![7u8; 4096]).unwrap();
+        let link = media_dir.join("link.iso");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let cfg_in = format!("mmc/{}", inside.display());
+        fs::write(dev.join("dev_config"), &cfg_in).unwrap();
+        let roots = MediaRoots::new(std::slice::from_ref(&media_dir)).unwrap();
+
+        for bad in [&outside, &link] {
+            let cfg = format!("mmc/{}", bad.display());
+            // ChangeMedium refuses it and leaves the kernel's configuration alone ...
+            let (errno, why) = change_medium(&root, &roots, "dvd0", 0, &cfg).unwrap_err();
+            assert_eq!(errno, libc::EINVAL);
+            assert!(why.contains("outside the media directories"), "{why}");
+            assert_eq!(fs::read_to_string(dev.join("dev_config")).unwrap(), cfg_in);
+            // ... and the same string arriving as dev_config (RECONFIG, attach) is no disc.
+            let parsed = media::MediaConfig::parse(&cfg).unwrap();
+            match media::load_within(&parsed, &roots) {
+                media::Loaded::Empty(why) => {
+                    assert!(why.contains("outside the media directories"), "{why}")
+                }
+                media::Loaded::Disc(_) => panic!("{} was loaded from outside", bad.display()),
+            }
+        }
+        // Inside is fine on both paths.
+        assert!(change_medium(&root, &roots, "dvd0", 0, &cfg_in).is_ok());
+        let parsed = media::MediaConfig::parse(&cfg_in).unwrap();
+        assert!(matches!(
+            media::load_within(&parsed, &roots),
+            media::Loaded::Disc(_)
+        ));
         let _ = fs::remove_dir_all(&root);
     }
 

@@ -10,11 +10,11 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::attach::{self, UioMapping};
+use super::identity::IdentityReader;
 use super::uio::UioDevice;
 use crate::device::Device;
 use crate::media::{self, MediaConfig};
 use crate::ring::Ring;
-use crate::scsi::spc::Identity;
 
 const UIO: Token = Token(0);
 const STOP: Token = Token(1);
@@ -110,16 +110,6 @@ pub fn spawn(uio: UioDevice, paths: &Paths) -> io::Result<DriveHandle> {
     })
 }
 
-/// A stable serial number for a configured device.
-fn serial_for(uio: &UioDevice) -> String {
-    // FNV-1a over "<hba>/<device>": the same LUN keeps its serial across restarts.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in uio.name.label().bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("MMC{:012X}", h & 0xffff_ffff_ffff)
-}
-
 /// Load the medium a configuration string names, logging what it is.
 fn load_medium(label: &str, dev_config: &str, roots: &media::MediaRoots) -> media::Loaded {
     let loaded = match MediaConfig::parse(dev_config) {
@@ -167,8 +157,9 @@ fn run(
 
     let dev_config = attach::read_dev_config(&configfs_dir).unwrap_or(uio.name.config.clone());
     let loaded = load_medium(&label, &dev_config, roots);
-    let identity = Identity::new("TCMU-MMC", "Virtual DVD-RW", "0001", &serial_for(&uio));
-    let mut device = Device::new(identity, loaded);
+    let mut names = IdentityReader::new(configfs_dir.clone(), &label);
+    let mut device = Device::new(names.current().clone(), loaded);
+    device.set_identity_source(Box::new(move || names.reread()));
     device.set_label(&label);
     log::info!(
         "drive {label}: attached {} ({} byte ring map)",
@@ -198,6 +189,7 @@ fn run(
                             Control::Reconfigure(cfg) => {
                                 log::info!("drive {label}: new configuration {cfg:?}");
                                 device.change_medium(load_medium(&label, &cfg, roots));
+                                device.refresh_identity();
                             }
                             Control::Status(reply) => {
                                 let _ = reply.send(super::status::live(&device));

@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod dbus;
 pub mod drive_loop;
+pub mod identity;
 pub mod netlink;
 pub mod notify;
 pub mod status;

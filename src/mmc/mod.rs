@@ -88,6 +88,12 @@ impl Drive {
         &self.identity
     }
 
+    /// Answer INQUIRY with other names from now on (the backstore's were changed while no
+    /// initiator had the LUN).
+    pub fn set_identity(&mut self, identity: Identity) {
+        self.identity = identity;
+    }
+
     pub fn tray_open(&self) -> bool {
         self.tray_open
     }

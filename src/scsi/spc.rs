@@ -7,14 +7,26 @@ use super::{CmdResult, Outcome, Sense};
 /// Peripheral device type of an MMC (CD/DVD) device.
 pub const PDT_MMC: u8 = 0x05;
 
+/// Longest unit serial number: what LIO's `wwn/vpd_unit_serial` takes when written with a
+/// trailing newline, as `echo` and rtslib write it (`INQUIRY_VPD_SERIAL_LEN` is 254 bytes
+/// including that newline and the NUL). It also keeps the MMC Drive Serial Number feature's
+/// length within one byte.
+pub const MAX_SERIAL_LEN: usize = 252;
+
+/// The IEEE company ID LIO puts in the NAA designators it builds (OpenFabrics, 00-14-05), unless
+/// `wwn/company_id` says otherwise.
+pub const LIO_COMPANY_ID: u32 = 0x00_1405;
+
 /// What INQUIRY says about the drive.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub vendor: [u8; 8],
     pub product: [u8; 16],
     pub revision: [u8; 4],
     /// Unit serial number, ASCII; stable for one configured device.
     pub serial: String,
+    /// IEEE company ID of the NAA designator in VPD page 83h (24 bits).
+    pub company_id: u32,
 }
 
 impl Identity {
@@ -26,15 +38,86 @@ impl Identity {
             serial: serial
                 .chars()
                 .filter(|c| c.is_ascii_graphic())
-                .take(32)
+                .take(MAX_SERIAL_LEN)
                 .collect(),
+            company_id: LIO_COMPANY_ID,
         }
+    }
+
+    /// The same identity under another IEEE company ID (only its low 24 bits count).
+    pub fn with_company_id(mut self, company_id: u32) -> Self {
+        self.company_id = company_id & 0xff_ffff;
+        self
+    }
+
+    /// The 16-byte NAA IEEE Registered Extended designator (NAA 6) exactly as LIO builds it
+    /// for its own backstores (`spc_gen_naa_6h_vendor_specific` in `target_core_spc.c`): the
+    /// company ID, then the hexadecimal digits of the unit serial (every other character
+    /// skipped) as 25 nibbles, zero-filled. A drive whose serial is `vpd_unit_serial` thus
+    /// has the WWN LIO would give it, whichever fabric (tcm_loop, iSCSI) exports it.
+    pub fn naa_designator(&self) -> [u8; 16] {
+        let cid = self.company_id;
+        let mut naa = [0u8; 16];
+        naa[0] = 0x60 | ((cid >> 20) & 0xf) as u8;
+        naa[1] = (cid >> 12) as u8;
+        naa[2] = (cid >> 4) as u8;
+        naa[3] = ((cid & 0xf) as u8) << 4;
+        let digits = self.serial.chars().filter_map(|c| c.to_digit(16)).take(25);
+        for (i, d) in digits.enumerate() {
+            // Nibble 7 (the low half of byte 3) onwards.
+            let nibble = 7 + i;
+            let d = d as u8;
+            if nibble % 2 == 0 {
+                naa[nibble / 2] |= d << 4;
+            } else {
+                naa[nibble / 2] |= d;
+            }
+        }
+        naa
     }
 }
 
 const VPD_SUPPORTED_PAGES: u8 = 0x00;
 const VPD_UNIT_SERIAL: u8 = 0x80;
 const VPD_DEVICE_IDENTIFICATION: u8 = 0x83;
+
+/// Designator header: code set, then PIV/association/designator type.
+const CODE_SET_BINARY: u8 = 0x01;
+const CODE_SET_ASCII: u8 = 0x02;
+const DESIGNATOR_T10_VENDOR_ID: u8 = 0x01;
+const DESIGNATOR_NAA: u8 = 0x03;
+
+/// The designators of VPD page 83h, associated with the logical unit, as LIO gives them for
+/// its own backstores: the NAA designator, then the T10 vendor ID based one ("VENDOR  " and
+/// `product:serial`). LIO's per-port designators (relative target port, port group) name the
+/// fabric port, which a handler does not see; they are left out.
+fn device_identification(id: &Identity, out: &mut Vec<u8>) {
+    out.put_u8(CODE_SET_BINARY);
+    out.put_u8(DESIGNATOR_NAA);
+    out.put_u8(0);
+    out.put_u8(16);
+    out.extend_from_slice(&id.naa_designator());
+
+    let product = trim_field(&id.product);
+    let rest = 255 - id.vendor.len();
+    let mut vendor_specific = Vec::with_capacity(rest);
+    vendor_specific.extend_from_slice(product);
+    vendor_specific.push(b':');
+    vendor_specific.extend_from_slice(id.serial.as_bytes());
+    vendor_specific.truncate(rest);
+    out.put_u8(CODE_SET_ASCII);
+    out.put_u8(DESIGNATOR_T10_VENDOR_ID);
+    out.put_u8(0);
+    out.put_u8((id.vendor.len() + vendor_specific.len()) as u8);
+    out.extend_from_slice(&id.vendor);
+    out.extend_from_slice(&vendor_specific);
+}
+
+/// An INQUIRY field without its space padding.
+fn trim_field(field: &[u8]) -> &[u8] {
+    let end = field.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
+    &field[..end]
+}
 
 /// INQUIRY (12h).
 pub fn inquiry(cdb: &[u8], id: &Identity, out: &mut Vec<u8>) -> CmdResult {
@@ -46,7 +129,7 @@ pub fn inquiry(cdb: &[u8], id: &Identity, out: &mut Vec<u8>) -> CmdResult {
             return Err(Sense::INVALID_FIELD_IN_CDB);
         }
         out.put_u8(PDT_MMC);
-        out.put_u8(0x80); // RMB: removable medium
+        out.put_u8(0x80); // RMB: always a removable medium (tgt's `removable=1`)
         out.put_u8(0x05); // version: SPC-3
         out.put_u8(0x02); // response data format 2
         out.put_u8(0); // additional length, patched below
@@ -68,15 +151,7 @@ pub fn inquiry(cdb: &[u8], id: &Identity, out: &mut Vec<u8>) -> CmdResult {
                 ]);
             }
             VPD_UNIT_SERIAL => out.extend_from_slice(id.serial.as_bytes()),
-            VPD_DEVICE_IDENTIFICATION => {
-                // One T10 vendor ID based designator: ASCII, associated with the LUN.
-                out.put_u8(0x02); // code set: ASCII
-                out.put_u8(0x01); // association 0 (LU), designator type 1 (T10 vendor ID)
-                out.put_u8(0);
-                out.put_u8((id.vendor.len() + id.serial.len()) as u8);
-                out.extend_from_slice(&id.vendor);
-                out.extend_from_slice(id.serial.as_bytes());
-            }
+            VPD_DEVICE_IDENTIFICATION => device_identification(id, out),
             _ => return Err(Sense::INVALID_FIELD_IN_CDB),
         }
         let len = (out.len() - 4) as u16;
@@ -283,8 +358,13 @@ mod tests {
         out.clear();
         inquiry(&[0x12, 1, 0x83, 0, 0xff, 0], &id(), &mut out).unwrap();
         assert_eq!(out[3] as usize, out.len() - 4);
-        assert_eq!(&out[8..16], b"TCMU-MMC");
-        assert_eq!(&out[16..], b"MMC0123");
+        // NAA designator: binary, LU, type 3, 16 bytes.
+        assert_eq!(&out[4..8], &[0x01, 0x03, 0x00, 0x10]);
+        assert_eq!(&out[8..24], &id().naa_designator());
+        // T10 vendor ID designator: ASCII, LU, type 1; vendor, then product:serial.
+        assert_eq!(&out[24..27], &[0x02, 0x01, 0x00]);
+        assert_eq!(out[27] as usize, out.len() - 28);
+        assert_eq!(&out[28..], b"TCMU-MMCVirtual DVD-RW:MMC0123");
         out.clear();
         assert_eq!(
             inquiry(&[0x12, 1, 0xb0, 0, 0xff, 0], &id(), &mut out),
@@ -293,6 +373,55 @@ mod tests {
         assert_eq!(
             inquiry(&[0x12, 0, 0x80, 0, 0xff, 0], &id(), &mut out),
             Err(Sense::INVALID_FIELD_IN_CDB)
+        );
+    }
+
+    #[test]
+    fn naa_designator_is_the_one_lio_builds_from_the_serial() {
+        // tgt's example serial: only its hexadecimal digits (1, 2, 3) count.
+        let naa = Identity::new("STGT_DVD", "DVD101", "0010", "XYZ123").naa_designator();
+        assert_eq!(
+            naa,
+            [0x60, 0x01, 0x40, 0x51, 0x23, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        // An rtslib serial (a UUID): 25 nibbles after the company ID, dashes skipped, the rest
+        // dropped. LIO shows this device as naa.6001405 + 0123456789abcdef012345678 ...
+        let uuid = Identity::new("V", "P", "R", "01234567-89ab-cdef-0123-456789abcdef");
+        assert_eq!(
+            uuid.naa_designator(),
+            [
+                0x60, 0x01, 0x40, 0x50, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34,
+                0x56, 0x78
+            ]
+        );
+        // Another company ID (wwn/company_id) goes into the first 24 bits after NAA 6.
+        let other = Identity::new("V", "P", "R", "f").with_company_id(0x12_3456);
+        assert_eq!(&other.naa_designator()[..4], &[0x61, 0x23, 0x45, 0x6f]);
+        // No hexadecimal digit at all: the company ID alone.
+        let none = Identity::new("V", "P", "R", "XYZ").naa_designator();
+        assert_eq!(&none[..4], &[0x60, 0x01, 0x40, 0x50]);
+        assert!(none[4..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn long_serials_fit_their_fields() {
+        let serial = "S".repeat(400);
+        let id = Identity::new("STGT_DVD", "DVD101", "0010", &serial);
+        assert_eq!(id.serial.len(), MAX_SERIAL_LEN);
+        let mut out = Vec::new();
+        inquiry(&[0x12, 1, 0x80, 0x02, 0x00, 0], &id, &mut out).unwrap();
+        assert_eq!(
+            usize::from(u16::from_be_bytes([out[2], out[3]])),
+            MAX_SERIAL_LEN
+        );
+        out.clear();
+        inquiry(&[0x12, 1, 0x83, 0x02, 0x00, 0], &id, &mut out).unwrap();
+        // The T10 vendor ID designator is cut at the 255 bytes its length byte can say.
+        assert_eq!(out[27], 255);
+        assert_eq!(out.len(), 28 + 255);
+        assert_eq!(
+            usize::from(u16::from_be_bytes([out[2], out[3]])),
+            out.len() - 4
         );
     }
 

@@ -14,6 +14,7 @@
 # required: iscsi_login iscsi_read iscsi_kill9_read iscsi_burn iscsi_list iscsi_logout_delete
 # required: iscsi_netns_create iscsi_add_remove iscsi_acl_refused iscsi_chap_refused iscsi_netns_login
 # required: iscsi_netns_read iscsi_dual_export iscsi_netns_burn iscsi_teardown
+# required: iscsi_names
 
 ISCSI_TGT=("$REPO/configfs-scripts/iscsi-target")
 isct() { timeout 120 "${ISCSI_TGT[@]}" "$@"; }
@@ -23,6 +24,7 @@ ISC_INI=iqn.2024-01.org.example.tcmu-mmc:initiator
 ISC_STRANGER=iqn.2024-01.org.example.tcmu-mmc:stranger
 ISC_T1=iqn.2024-01.org.example.tcmu-mmc:loop
 ISC_T2=iqn.2024-01.org.example.tcmu-mmc:netns
+ISC_T3=iqn.2024-01.org.example.tcmu-mmc:names
 ISC_NS=tcmummc-tgt
 ISC_P1=127.0.0.1:3260
 ISC_P2=10.99.0.2:3260
@@ -141,8 +143,9 @@ isc_cleanup() {
     isc -m iface -I stranger -o delete >/dev/null 2>&1
     isct delete "$ISC_T1"
     isct delete "$ISC_T2"
+    isct delete "$ISC_T3"
     local n
-    for n in ir0 ib0 ir1 ib1; do
+    for n in ir0 ib0 ir1 ib1 in0; do
         mmc delete "$n"
     done
     isc_initiator_down
@@ -283,6 +286,44 @@ if [ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ -z "$(isc_host "$ISC_T1")" ] && [ ! -e "
 else
     fail iscsi_logout_delete "logout rc $rc: $(echo "$out" | oneline); delete rc $rc2: $(echo "$out2" | oneline)"
 fi
+
+# ------------------------------------------------------------------ tgt's example 1 names over iSCSI
+# The drive with tgt's example 1 names, on tcm_loop and on iSCSI at once: both initiators see
+# the same names, serial and NAA WWN (LIO's for serial XYZ123), so multipath would take them for
+# two paths to one LUN.
+step "iscsi: tgt example 1's names over iSCSI and tcm_loop"
+rm -f "$IMG/iscsi-names.iso" "$IMG/iscsi-names.iso.tcmu-mmc.json"
+: >"$IMG/iscsi-names.iso"
+out=$(mmc create in0 "$IMG/iscsi-names.iso" --vendor STGT_DVD --product DVD101 --revision 0010 --serial XYZ123 2>&1 &&
+    mmc attach in0 2>&1 && isct create "$ISC_T3" --portal "$ISC_P1" --allow-all in0 2>&1 &&
+    isc -m discovery -t st -p "$ISC_P1" 2>&1 && isc -m node -T "$ISC_T3" -p "$ISC_P1" --login 2>&1)
+rc=$?
+echo "$out"
+sr_i=
+for _ in $(seq 1 150); do
+    h=$(isc_host "$ISC_T3")
+    [ -n "$h" ] && sr_i=$(scsi_block_dev "$h:0:0:0")
+    [ -b "$sr_i" ] && break
+    sleep 0.2
+done
+udevadm settle --timeout=30
+sr_l=$(drive_sr in0)
+want="STGT_DVD/DVD101/0010 XYZ123 0x60014051230000000000000000000000"
+got_i="$(inq_names "$sr_i") $(inq_serial "$sr_i") $(inq_naa "$sr_i")"
+got_l="$(inq_names "$sr_l") $(inq_serial "$sr_l") $(inq_naa "$sr_l")"
+echo "iscsi $sr_i: $got_i; tcm_loop $sr_l: $got_l"
+link=$(readlink -f /dev/disk/by-id/scsi-360014051230000000000000000000000)
+if [ $rc -eq 0 ] && [ -b "$sr_i" ] && [ "$sr_i" != "$sr_l" ] && [ "$got_i" = "$want" ] && [ "$got_l" = "$want" ] &&
+    { [ "$link" = "$sr_i" ] || [ "$link" = "$sr_l" ]; }; then
+    pass iscsi_names
+else
+    fail iscsi_names "rc $rc; iscsi '$sr_i': $got_i; tcm_loop '$sr_l': $got_l; by-id link -> '$link': $(echo "$out" | tail -n2 | oneline)"
+fi
+isc -m node -T "$ISC_T3" -p "$ISC_P1" --logout >/dev/null 2>&1
+isc -m node -o delete -T "$ISC_T3" >/dev/null 2>&1
+udevadm settle --timeout=30
+isct delete "$ISC_T3" >/dev/null
+mmc delete in0 >/dev/null
 
 # ------------------------------------------------------------------ run 2: another network namespace
 step "iscsi: target portal in network namespace $ISC_NS (10.99.0.2), initiator 10.99.0.1"
@@ -437,7 +478,7 @@ udevadm settle --timeout=30
 isc_cleanup
 left=
 [ -z "$(isc_host "$ISC_T2")" ] || left="$left session;"
-for n in ir0 ib0 ir1 ib1; do
+for n in ir0 ib0 ir1 ib1 in0; do
     backstore_exists "$n" && left="$left drive $n;"
 done
 for d in "$TARGET_ROOT"/iscsi/iqn.*; do

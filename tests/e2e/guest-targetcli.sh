@@ -7,6 +7,8 @@
 # required: tcli_dbus_service tcli_backstore_listed tcli_bad_cfgstring tcli_create_read
 # required: tcli_status tcli_changemedium tcli_offline tcli_saveconfig tcli_clear tcli_restore
 # required: tcli_restored_read
+# required: names_lio_reference names_targetcli names_by_id names_script names_validation
+# required: dbus_nobody_refused dbus_root_changes dbus_checkconfig_open
 
 export HOME=$RUN/home
 mkdir -p "$HOME"
@@ -123,6 +125,171 @@ if [ $rc -eq 0 ] && echo "$dd_out" | grep -q 'No medium found' && [ $rc2 -eq 0 ]
     pass tcli_offline
 else
     fail tcli_offline "rc $rc/$rc2: $(echo "$out $dd_out $out2" | oneline)"
+fi
+
+# ------------------------------------------------------------------ tgt's example 1: "Give it a nice name"
+# vendor_id=STGT_DVD,product_id=DVD101,product_rev=0010,scsi_sn=XYZ123. LIO's own backstores
+# (fileio here) build their NAA WWN from the serial; a drive with the same serial must show
+# the same one, so udev's by-id names and multipath agree with LIO's.
+step "tgt example 1 names: LIO's own WWN for serial XYZ123"
+NAA_WANT=0x60014051230000000000000000000000
+LIOREF=$RUN/lioref.img
+out=$(tcli /backstores/fileio create name=lioref file_or_dev="$LIOREF" size=1M wwn=XYZ123 &&
+    tcli /loopback create)
+echo "$out"
+ref_naa=$(echo "$out" | sed -n 's/.*Created target \(naa\.[0-9a-f]*\).*/\1/p' | head -n1)
+tcli "/loopback/$ref_naa/luns" create /backstores/fileio/lioref
+udevadm settle --timeout=30
+ref_dev=
+for _ in $(seq 1 40); do
+    ref_dev=$(scsi_block_dev "$(cat "/sys/kernel/config/target/loopback/$ref_naa/tpgt_1/address" 2>/dev/null):0")
+    [ -b "$ref_dev" ] && break
+    sleep 0.5
+done
+lio_naa=$(inq_naa "$ref_dev")
+echo "LIO fileio with serial XYZ123: $ref_dev NAA $lio_naa"
+check names_lio_reference "LIO's fileio '$ref_dev' shows NAA '$lio_naa'" [ "$lio_naa" = "$NAA_WANT" ]
+tcli "/loopback/$ref_naa" delete >/dev/null
+tcli /backstores/fileio delete lioref >/dev/null
+rm -f "$LIOREF"
+udevadm settle --timeout=30
+
+# names_ok SCENARIO DEV: DEV answers with tgt's example 1 names and LIO's WWN.
+names_ok() {
+    local names serial naa
+    names=$(inq_names "$2")
+    serial=$(inq_serial "$2")
+    naa=$(inq_naa "$2")
+    echo "$1: $2 says '$names', serial '$serial', NAA '$naa'"
+    if [ "$names" = STGT_DVD/DVD101/0010 ] && [ "$serial" = XYZ123 ] && [ "$naa" = "$NAA_WANT" ]; then
+        pass "$1"
+    else
+        fail "$1" "$2: names '$names', serial '$serial', NAA '$naa' (LIO: $NAA_WANT)"
+    fi
+}
+
+# targetcli sets the serial (create ... wwn=); rtslib writes it after enable, i.e. after the
+# daemon attached. targetcli has no command for vendor_id/product_id/revision: they are written
+# to the backstore's wwn/ group by hand, before the LUN exists (the kernel refuses them after).
+step "tgt example 1 names with targetcli"
+NMBLANK=$IMG/names-empty.iso
+rm -f "$NMBLANK" "$NMBLANK.tcmu-mmc.json"
+: >"$NMBLANK"
+out=$(tcli /backstores/user:mmc create name=nm0 size=4G cfgstring="$NMBLANK" wwn=XYZ123)
+echo "$out"
+nmdir=$(ls -d /sys/kernel/config/target/core/user_*/nm0 2>/dev/null | head -n1)
+echo STGT_DVD >"$nmdir/wwn/vendor_id"
+echo DVD101 >"$nmdir/wwn/product_id"
+echo 0010 >"$nmdir/wwn/revision"
+out=$(tcli /loopback create)
+echo "$out"
+nm_naa=$(echo "$out" | sed -n 's/.*Created target \(naa\.[0-9a-f]*\).*/\1/p' | head -n1)
+tcli "/loopback/$nm_naa/luns" create /backstores/user:mmc/nm0
+udevadm settle --timeout=30
+nm_sr=
+for _ in $(seq 1 40); do
+    nm_sr=$(status_field nm0 exports)
+    [ -b "$nm_sr" ] && break
+    sleep 0.5
+done
+names_ok names_targetcli "$nm_sr"
+# udev (scsi_id) names the drive by its NAA WWN and records the serial.
+props=$(udevadm info --query=property "$nm_sr" 2>&1)
+link=/dev/disk/by-id/scsi-3${NAA_WANT#0x}
+echo "$props" | grep -E '^ID_(SERIAL|SCSI_SERIAL|WWN|VENDOR|MODEL)='
+ls -l /dev/disk/by-id/ 2>&1 | grep -i "${NAA_WANT#0x}"
+if [ "$(readlink -f "$link")" = "$nm_sr" ] && echo "$props" | grep -qx 'ID_SCSI_SERIAL=XYZ123' &&
+    [ "$(readlink -f "/dev/disk/by-id/wwn-$NAA_WANT")" = "$nm_sr" ]; then
+    pass names_by_id
+else
+    fail names_by_id "$link -> '$(readlink -f "$link")', want $nm_sr; $(echo "$props" | grep -E '^ID_(SCSI_SERIAL|SERIAL)=' | oneline)"
+fi
+tcli "/loopback/$nm_naa" delete >/dev/null
+tcli /backstores/user:mmc delete nm0 >/dev/null
+udevadm settle --timeout=30
+
+step "tgt example 1 names with mmc-drive"
+out=$(mmc create nm1 "$NMBLANK" --vendor STGT_DVD --product DVD101 --revision 0010 --serial XYZ123 2>&1 &&
+    mmc attach nm1 2>&1)
+echo "$out"
+udevadm settle --timeout=30
+names_ok names_script "$(drive_sr nm1)"
+mmc delete nm1 >/dev/null
+
+# Bad names are refused before anything is made, each with what is wrong.
+bad_out=
+bad_ok=1
+for bad in "--vendor STGT_DVD_X:room for 8" "--product ABCDEFGHIJKLMNOPQ:17 characters" \
+    "--revision 00100:room for 4" "--vendor DVD$(printf '\t')1:printable ASCII" "--serial XY Z:without spaces"; do
+    opt=${bad%% *}
+    val=${bad#* }
+    val=${val%:*}
+    want=${bad##*:}
+    o=$(mmc create nmbad "$NMBLANK" "$opt" "$val" 2>&1)
+    rc=$?
+    bad_out="$bad_out [$opt '$val': rc $rc $o]"
+    if [ $rc -eq 0 ] || ! echo "$o" | grep -q -- "$want" || backstore_exists nmbad; then
+        bad_ok=0
+    fi
+done
+echo "names_validation:$bad_out"
+if [ $bad_ok = 1 ]; then
+    pass names_validation
+else
+    fail names_validation "$(echo "$bad_out" | oneline)"
+fi
+mmc delete nmbad >/dev/null 2>&1
+
+# ------------------------------------------------------------------ only root changes discs
+# Anyone may ask CheckConfig; ChangeMedium from anyone but root (and without polkit's say-so)
+# is AccessDenied and changes nothing. Tried with /etc/shadow, which the root daemon would
+# otherwise serve as a DVD-ROM to every reader of the drive.
+step "D-Bus: only root changes a disc"
+SVC=(org.kernel.TCMUService1 /org/kernel/TCMUService1/mmc org.kernel.TCMUService1)
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+tc0_config() { cat /sys/kernel/config/target/core/user_*/tc0/attrib/dev_config 2>/dev/null; }
+before=$(tc0_config)
+disc_before=$(status_field tc0 disc)
+out=$(as_nobody timeout 90 dbus-send --system --print-reply --reply-timeout=60000 \
+    --dest=org.kernel.TCMUService1 /org/kernel/TCMUService1/mmc org.kernel.TCMUService1.ChangeMedium \
+    string:tc0 uint64:0 string:mmc//etc/shadow 2>&1)
+rc=$?
+out2=$(as_nobody timeout 90 busctl call --system --timeout=60 "${SVC[@]}" ChangeMedium sts tc0 0 mmc//etc/shadow 2>&1)
+rc2=$?
+sleep 1
+echo "nobody: dbus-send rc $rc: $out / busctl rc $rc2: $out2"
+logged=$(grep 'ChangeMedium tc0 .* refused' "$DLOG" | tail -n1)
+echo "log: $logged"
+if [ $rc -ne 0 ] && echo "$out" | grep -q 'org.freedesktop.DBus.Error.AccessDenied' && [ $rc2 -ne 0 ] &&
+    echo "$out2" | grep -qi 'access denied' && [ "$(tc0_config)" = "$before" ] &&
+    [ "$(status_field tc0 disc)" = "$disc_before" ] && echo "$logged" | grep -q 'uid 65534'; then
+    pass dbus_nobody_refused
+else
+    fail dbus_nobody_refused "rc $rc/$rc2: $(echo "$out / $out2" | oneline); dev_config '$(tc0_config)' (was '$before'); log '$logged'"
+fi
+
+out=$(timeout 90 busctl call --system --timeout=60 "${SVC[@]}" ChangeMedium sts tc0 0 "mmc/$SMALL" 2>&1)
+rc=$?
+echo "root: rc $rc: $out"
+if [ $rc -eq 0 ] && echo "$out" | grep -q '^is 0 ' && [ "$(tc0_config)" = "mmc/$SMALL" ] &&
+    wait_status tc0 profile DVD-ROM; then
+    pass dbus_root_changes
+else
+    fail dbus_root_changes "rc $rc: $(echo "$out" | oneline); dev_config '$(tc0_config)'"
+fi
+# Put the blank back for the saveconfig scenarios below.
+timeout 90 busctl call --system --timeout=60 "${SVC[@]}" ChangeMedium sts tc0 0 "mmc/$TCBLANK" >/dev/null 2>&1
+wait_status tc0 disc blank
+
+out=$(as_nobody timeout 60 busctl call --system "${SVC[@]}" CheckConfig s "mmc/$SMALL" 2>&1)
+rc=$?
+out2=$(timeout 60 busctl call --system "${SVC[@]}" CheckConfig s "mmc//no/such/dir/x.iso" 2>&1)
+rc2=$?
+echo "CheckConfig: nobody rc $rc: $out / root rc $rc2: $out2"
+if [ $rc -eq 0 ] && echo "$out" | grep -q '^bs true ' && [ $rc2 -eq 0 ] && echo "$out2" | grep -q '^bs false .*does not exist'; then
+    pass dbus_checkconfig_open
+else
+    fail dbus_checkconfig_open "nobody rc $rc: $(echo "$out" | oneline); root rc $rc2: $(echo "$out2" | oneline)"
 fi
 
 step "targetcli: saveconfig, clearconfig, restoreconfig"

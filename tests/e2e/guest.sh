@@ -86,6 +86,15 @@ current_profile() {
     sg_raw -r 8 "$1" 46 00 00 00 00 00 00 00 08 00 2>&1 |
         awk '/^ *00 /{print $8 $9; exit}'
 }
+# What DEV says it is: INQUIRY "vendor/product/revision", the unit serial (VPD 80h) and the
+# NAA designator of VPD 83h ("0x6" and 31 hex digits, lower case).
+inq_names() {
+    sg_inq "$1" 2>/dev/null |
+        sed -n 's/^ *\(Vendor identification\|Product identification\|Product revision level\): *\(.*[^ ]\) *$/\2/p' |
+        paste -sd/
+}
+inq_serial() { sg_inq -p 0x80 "$1" 2>/dev/null | sed -n 's/^ *Unit serial number: *//p'; }
+inq_naa() { sg_vpd -p di "$1" 2>/dev/null | grep -o -i -m1 '0x6[0-9a-f]\{31\}' | tr A-F a-f; }
 # The first SIZE bytes of DEV equal FILE.
 same_prefix() { # same_prefix DEV FILE
     local n

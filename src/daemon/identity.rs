@@ -1,0 +1,313 @@
+//! The names a drive answers INQUIRY with, from its backstore's configfs `wwn/` group:
+//! `vendor_id`, `product_id`, `revision`, `vpd_unit_serial` and `company_id`, which targetcli,
+//! rtslib and `mmc-drive create --vendor ...` set. For a TCMU device the kernel answers no
+//! INQUIRY itself (it passes every CDB through), so the handler must serve them.
+//!
+//! What "unset" means, from what Linux 6.1 puts there for a new `user` backstore
+//! (`target_alloc_device`): `vendor_id` is `LIO-ORG` (the kernel's fill-in for every backstore),
+//! `product_id` and `revision` are empty (the TCMU backend has no `inquiry_prod`/`inquiry_rev`),
+//! `vpd_unit_serial` is empty until someone writes one (rtslib writes a UUID after enabling).
+//! An unset name keeps tcmu-mmc's own: `TCMU-MMC`, `Virtual DVD-RW`, `0001` and a serial made
+//! from the device's name. (`product_id` holds the backstore's name once
+//! `attrib/emulate_model_alias` is 1; that is a choice, and is used.)
+//!
+//! The kernel refuses to change any of these while the device is exported (`export_count`),
+//! so the names an initiator sees can only change before it finds the LUN, and every initiator
+//! starts with INQUIRY: the drive therefore re-reads them before every INQUIRY (a few small
+//! configfs reads, a handful of times per LUN discovery), at attach and on every medium change.
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::scsi::spc::{Identity, LIO_COMPANY_ID};
+
+/// tcmu-mmc's own names, for what the backstore leaves unset.
+pub const DEFAULT_VENDOR: &str = "TCMU-MMC";
+pub const DEFAULT_PRODUCT: &str = "Virtual DVD-RW";
+pub const DEFAULT_REVISION: &str = "0001";
+
+/// What the kernel writes into `vendor_id` of every new backstore.
+const KERNEL_DEFAULT_VENDOR: &str = "LIO-ORG";
+/// `vpd_unit_serial` reads back with this in front of the value.
+const SERIAL_PREFIX: &str = "T10 VPD Unit Serial Number:";
+
+/// The `wwn/` names of one backstore; `None` where unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WwnNames {
+    pub vendor: Option<String>,
+    pub product: Option<String>,
+    pub revision: Option<String>,
+    pub serial: Option<String>,
+    pub company_id: Option<u32>,
+}
+
+impl WwnNames {
+    /// Read the backstore's `wwn/` group. A missing file (older kernels, no group) is unset; a
+    /// missing backstore is an error.
+    pub fn read(configfs_dir: &Path) -> io::Result<Self> {
+        if !configfs_dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is gone", configfs_dir.display()),
+            ));
+        }
+        let wwn = configfs_dir.join("wwn");
+        let read = |name: &str| match std::fs::read_to_string(wwn.join(name)) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("{}: {e}", wwn.join(name).display()),
+            )),
+        };
+        Ok(WwnNames {
+            vendor: read("vendor_id")?.and_then(|s| parse_vendor(&s)),
+            product: read("product_id")?.and_then(|s| parse_name(&s)),
+            revision: read("revision")?.and_then(|s| parse_name(&s)),
+            serial: read("vpd_unit_serial")?.and_then(|s| parse_serial(&s)),
+            company_id: read("company_id")?.and_then(|s| parse_company_id(&s)),
+        })
+    }
+
+    /// The identity these names give, tcmu-mmc's own names where unset.
+    pub fn identity(&self, default_serial: &str) -> Identity {
+        Identity::new(
+            self.vendor.as_deref().unwrap_or(DEFAULT_VENDOR),
+            self.product.as_deref().unwrap_or(DEFAULT_PRODUCT),
+            self.revision.as_deref().unwrap_or(DEFAULT_REVISION),
+            self.serial.as_deref().unwrap_or(default_serial),
+        )
+        .with_company_id(self.company_id.unwrap_or(LIO_COMPANY_ID))
+    }
+}
+
+/// A name as configfs shows it (one line); empty is unset.
+fn parse_name(shown: &str) -> Option<String> {
+    let name = shown.trim_end_matches('\n');
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// `vendor_id`: the kernel's own `LIO-ORG` counts as unset.
+fn parse_vendor(shown: &str) -> Option<String> {
+    parse_name(shown).filter(|v| v != KERNEL_DEFAULT_VENDOR)
+}
+
+/// `vpd_unit_serial` shows `T10 VPD Unit Serial Number: <serial>`.
+fn parse_serial(shown: &str) -> Option<String> {
+    let line = shown.trim_end_matches('\n');
+    let serial = line.strip_prefix(SERIAL_PREFIX).unwrap_or(line).trim();
+    (!serial.is_empty()).then(|| serial.to_owned())
+}
+
+/// `company_id` shows `0x001405` (`%#08x`).
+fn parse_company_id(shown: &str) -> Option<u32> {
+    let s = shown.trim();
+    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+    u32::from_str_radix(hex, 16)
+        .ok()
+        .filter(|&v| v < 0x100_0000)
+}
+
+/// A stable serial number for a device whose backstore sets none: FNV-1a over its
+/// "<hba>/<device>" label, so the same LUN keeps its serial across restarts.
+pub fn default_serial(label: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in label.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("MMC{:012X}", h & 0xffff_ffff_ffff)
+}
+
+/// Reads one drive's names again whenever asked, and says when they changed.
+pub struct IdentityReader {
+    configfs_dir: PathBuf,
+    label: String,
+    default_serial: String,
+    current: Identity,
+}
+
+impl IdentityReader {
+    /// Read the names for the first time (tcmu-mmc's own where unreadable).
+    pub fn new(configfs_dir: PathBuf, label: &str) -> Self {
+        let default_serial = default_serial(label);
+        let names = WwnNames::read(&configfs_dir).unwrap_or_else(|e| {
+            log::warn!("drive {label}: cannot read its wwn names ({e}); using tcmu-mmc's own");
+            WwnNames::default()
+        });
+        let current = names.identity(&default_serial);
+        log::info!("drive {label}: INQUIRY {}", describe(&current));
+        IdentityReader {
+            configfs_dir,
+            label: label.to_owned(),
+            default_serial,
+            current,
+        }
+    }
+
+    pub fn current(&self) -> &Identity {
+        &self.current
+    }
+
+    /// Read the names again: the new identity if it differs from the last one. A failed read
+    /// (the backstore going away) keeps the last one.
+    pub fn reread(&mut self) -> Option<Identity> {
+        let names = match WwnNames::read(&self.configfs_dir) {
+            Ok(n) => n,
+            Err(e) => {
+                log::debug!("drive {}: wwn names not re-read: {e}", self.label);
+                return None;
+            }
+        };
+        let fresh = names.identity(&self.default_serial);
+        if fresh == self.current {
+            return None;
+        }
+        log::info!(
+            "drive {}: INQUIRY names changed to {}",
+            self.label,
+            describe(&fresh)
+        );
+        self.current = fresh.clone();
+        Some(fresh)
+    }
+}
+
+/// `vendor/product/revision serial S` for the log.
+fn describe(id: &Identity) -> String {
+    let text = |f: &[u8]| String::from_utf8_lossy(f).trim_end().to_owned();
+    format!(
+        "{}/{}/{} serial {}",
+        text(&id.vendor),
+        text(&id.product),
+        text(&id.revision),
+        id.serial
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tcmu-mmc-wwn-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("wwn")).unwrap();
+        dir
+    }
+
+    /// What Linux 6.1 shows for a fresh `user` backstore.
+    fn fresh_backstore(dir: &Path) {
+        let wwn = dir.join("wwn");
+        fs::write(wwn.join("vendor_id"), "LIO-ORG\n").unwrap();
+        fs::write(wwn.join("product_id"), "\n").unwrap();
+        fs::write(wwn.join("revision"), "\n").unwrap();
+        fs::write(
+            wwn.join("vpd_unit_serial"),
+            "T10 VPD Unit Serial Number: \n",
+        )
+        .unwrap();
+        fs::write(wwn.join("company_id"), "0x001405\n").unwrap();
+    }
+
+    #[test]
+    fn a_fresh_backstore_keeps_tcmu_mmcs_names() {
+        let dir = scratch("fresh");
+        fresh_backstore(&dir);
+        let names = WwnNames::read(&dir).unwrap();
+        assert_eq!(
+            names,
+            WwnNames {
+                company_id: Some(0x1405),
+                ..WwnNames::default()
+            }
+        );
+        let id = names.identity("MMC0000000000AB");
+        assert_eq!(&id.vendor, b"TCMU-MMC");
+        assert_eq!(&id.product, b"Virtual DVD-RW  ");
+        assert_eq!(&id.revision, b"0001");
+        assert_eq!(id.serial, "MMC0000000000AB");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn set_names_are_what_inquiry_says() {
+        let dir = scratch("set");
+        fresh_backstore(&dir);
+        let wwn = dir.join("wwn");
+        fs::write(wwn.join("vendor_id"), "STGT_DVD\n").unwrap();
+        fs::write(wwn.join("product_id"), "DVD101\n").unwrap();
+        fs::write(wwn.join("revision"), "0010\n").unwrap();
+        fs::write(
+            wwn.join("vpd_unit_serial"),
+            "T10 VPD Unit Serial Number: XYZ123\n",
+        )
+        .unwrap();
+        fs::write(wwn.join("company_id"), "0x123456\n").unwrap();
+        let id = WwnNames::read(&dir).unwrap().identity("unused");
+        assert_eq!(&id.vendor, b"STGT_DVD");
+        assert_eq!(&id.product, b"DVD101          ");
+        assert_eq!(&id.revision, b"0010");
+        assert_eq!(id.serial, "XYZ123");
+        assert_eq!(id.company_id, 0x12_3456);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn without_a_wwn_group_the_defaults_hold() {
+        let dir = scratch("none");
+        fs::remove_dir_all(dir.join("wwn")).unwrap();
+        let id = WwnNames::read(&dir).unwrap().identity("MMCX");
+        assert_eq!((&id.vendor, id.serial.as_str()), (b"TCMU-MMC", "MMCX"));
+        assert_eq!(id.company_id, LIO_COMPANY_ID);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn shown_values_parse() {
+        assert_eq!(parse_vendor("LIO-ORG\n"), None);
+        assert_eq!(parse_vendor("LIO-ORG2\n").as_deref(), Some("LIO-ORG2"));
+        assert_eq!(parse_name("\n"), None);
+        assert_eq!(
+            parse_name("Name with spaces\n").as_deref(),
+            Some("Name with spaces")
+        );
+        assert_eq!(parse_serial("T10 VPD Unit Serial Number: \n"), None);
+        assert_eq!(
+            parse_serial("T10 VPD Unit Serial Number: 3c0b-11\n").as_deref(),
+            Some("3c0b-11")
+        );
+        assert_eq!(parse_company_id("0x001405\n"), Some(0x1405));
+        assert_eq!(parse_company_id("1405\n"), None);
+        assert_eq!(parse_company_id("0x1000000\n"), None);
+    }
+
+    #[test]
+    fn the_reader_reports_a_change_once() {
+        let dir = scratch("reader");
+        fresh_backstore(&dir);
+        let mut reader = IdentityReader::new(dir.clone(), "user_3/dvd");
+        assert_eq!(reader.current().serial, default_serial("user_3/dvd"));
+        assert_eq!(reader.reread(), None);
+        // rtslib writes the serial after enabling, i.e. after the daemon attached.
+        fs::write(
+            dir.join("wwn/vpd_unit_serial"),
+            "T10 VPD Unit Serial Number: XYZ123\n",
+        )
+        .unwrap();
+        let changed = reader.reread().expect("a new serial is a change");
+        assert_eq!(changed.serial, "XYZ123");
+        assert_eq!(reader.current(), &changed);
+        assert_eq!(reader.reread(), None);
+        // The backstore going away keeps the last names.
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(reader.reread(), None);
+        assert_eq!(reader.current().serial, "XYZ123");
+    }
+
+    #[test]
+    fn default_serials_are_stable_and_distinct() {
+        assert_eq!(default_serial("user_1/d0"), default_serial("user_1/d0"));
+        assert_ne!(default_serial("user_1/d0"), default_serial("user_2/d0"));
+        assert_eq!(default_serial("user_1/d0").len(), 15);
+    }
+}
