@@ -195,18 +195,23 @@ mod tests {
         dir
     }
 
-    /// What Linux 6.1 shows for a fresh `user` backstore.
-    fn fresh_backstore(dir: &Path) {
+    /// A backstore's wwn group as Linux 6.1 shows it, with these names.
+    fn backstore(dir: &Path, [vendor, product, revision, serial, company]: [&str; 5]) {
         let wwn = dir.join("wwn");
-        fs::write(wwn.join("vendor_id"), "LIO-ORG\n").unwrap();
-        fs::write(wwn.join("product_id"), "\n").unwrap();
-        fs::write(wwn.join("revision"), "\n").unwrap();
+        fs::write(wwn.join("vendor_id"), format!("{vendor}\n")).unwrap();
+        fs::write(wwn.join("product_id"), format!("{product}\n")).unwrap();
+        fs::write(wwn.join("revision"), format!("{revision}\n")).unwrap();
         fs::write(
             wwn.join("vpd_unit_serial"),
-            "T10 VPD Unit Serial Number: \n",
+            format!("T10 VPD Unit Serial Number: {serial}\n"),
         )
         .unwrap();
-        fs::write(wwn.join("company_id"), "0x001405\n").unwrap();
+        fs::write(wwn.join("company_id"), format!("{company}\n")).unwrap();
+    }
+
+    /// What Linux 6.1 shows for a fresh `user` backstore.
+    fn fresh_backstore(dir: &Path) {
+        backstore(dir, ["LIO-ORG", "", "", "", "0x001405"]);
     }
 
     #[test]
@@ -232,17 +237,7 @@ mod tests {
     #[test]
     fn set_names_are_what_inquiry_says() {
         let dir = scratch("set");
-        fresh_backstore(&dir);
-        let wwn = dir.join("wwn");
-        fs::write(wwn.join("vendor_id"), "STGT_DVD\n").unwrap();
-        fs::write(wwn.join("product_id"), "DVD101\n").unwrap();
-        fs::write(wwn.join("revision"), "0010\n").unwrap();
-        fs::write(
-            wwn.join("vpd_unit_serial"),
-            "T10 VPD Unit Serial Number: XYZ123\n",
-        )
-        .unwrap();
-        fs::write(wwn.join("company_id"), "0x123456\n").unwrap();
+        backstore(&dir, ["STGT_DVD", "DVD101", "0010", "XYZ123", "0x123456"]);
         let id = WwnNames::read(&dir).unwrap().identity("unused");
         assert_eq!(&id.vendor, b"STGT_DVD");
         assert_eq!(&id.product, b"DVD101          ");

@@ -66,12 +66,7 @@ out2=$(tcli "/loopback/$naa/luns" create /backstores/user:mmc/tc0)
 echo "$out2"
 udevadm settle --timeout=30
 wait_status tc0 served True
-sr=
-for _ in $(seq 1 40); do
-    sr=$(status_field tc0 exports)
-    [ -b "$sr" ] && break
-    sleep 0.5
-done
+sr=$(exported_sr tc0)
 sum=$( [ -b "$sr" ] && timeout 120 dd if="$sr" bs=64k 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ -b "$sr" ] && [ "$sum" = "$(sha256sum <"$TCISO" | cut -d' ' -f1)" ] &&
     [ "$(blockdev --getsize64 "$sr")" = "$n" ]; then
@@ -186,12 +181,7 @@ echo "$out"
 nm_naa=$(echo "$out" | sed -n 's/.*Created target \(naa\.[0-9a-f]*\).*/\1/p' | head -n1)
 tcli "/loopback/$nm_naa/luns" create /backstores/user:mmc/nm0
 udevadm settle --timeout=30
-nm_sr=
-for _ in $(seq 1 40); do
-    nm_sr=$(status_field nm0 exports)
-    [ -b "$nm_sr" ] && break
-    sleep 0.5
-done
+nm_sr=$(exported_sr nm0)
 names_ok names_targetcli "$nm_sr"
 # udev (scsi_id) names the drive by its NAA WWN and records the serial.
 props=$(udevadm info --query=property "$nm_sr" 2>&1)

@@ -177,6 +177,16 @@ wait_status() {
     done
     return 1
 }
+# exported_sr NAME: the block device the drive NAME is exported as (up to 20 s), or nothing
+exported_sr() {
+    local i dev
+    for i in $(seq 1 40); do
+        dev=$(status_field "$1" exports)
+        [ -b "$dev" ] && break
+        sleep 0.5
+    done
+    echo "$dev"
+}
 
 # be32 LBA as four sg_raw hex bytes
 be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
