@@ -355,3 +355,31 @@ fn the_state_file_is_written_only_when_the_state_changes() {
     );
     let _ = img;
 }
+
+/// An erase whose mark could not be cleared stands (GOOD), but the mark in the state file
+/// would make the next load erase the image again: what is written after it must survive a
+/// restart all the same (found by the disc_effects fuzz target).
+#[test]
+fn a_write_after_an_uncleared_erase_mark_survives_a_restart() {
+    let (img, _state) = blank_image("uncleared-erase-mark");
+    let config = format!("mmc/{};type=dvd+rw;capacity=4096", img.0.display());
+    let mut rig = Rig::new(&config);
+    let format = format_list(0x26, 0);
+    assert_eq!(run(&mut rig, &FORMAT_WITH_DATA, &format).status, 0);
+    rig.device
+        .disc_mut()
+        .unwrap()
+        .inject_fault(Fault::ClearErase, FaultKind::Fail);
+    assert_eq!(run(&mut rig, &FORMAT_WITH_DATA, &format).status, 0);
+    let data = pattern(16, 0x5a);
+    assert_eq!(
+        burn(&mut rig, 0, &data).status,
+        0,
+        "the write is acknowledged"
+    );
+    drop(rig);
+    let mut again = reload(&config);
+    let c = again.one(&read10(0, 16), data.len());
+    assert_eq!(c.status, 0);
+    assert!(c.data == data, "acknowledged data lost by the restart");
+}

@@ -344,6 +344,11 @@ impl StateFile {
             .is_some_and(|r| !r.erase_pending && r.medium == *m && r.image.is_some())
     }
 
+    /// Whether the file still carries an erase mark (its clearing after the erase failed).
+    pub fn erase_pending(&self) -> bool {
+        self.saved.as_ref().is_some_and(|r| r.erase_pending)
+    }
+
     /// What the file holds now, to [`StateFile::restore`] it later.
     pub fn saved(&self) -> Option<&Recorded> {
         self.saved.as_ref()

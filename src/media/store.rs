@@ -220,7 +220,8 @@ impl Disc {
     /// Write `blocks` blocks from `buf` at `lba` (a WRITE the drive checked), then account
     /// for them in the recording state. A blank disc without a state file gets one first: a
     /// crash before any SYNCHRONIZE CACHE must not leave a non-empty image without state,
-    /// which would load as a DVD-ROM.
+    /// which would load as a DVD-ROM. So does a state file whose erase mark could not be
+    /// cleared: the next load would erase what this write puts on the disc.
     pub fn write(
         &mut self,
         lba: u64,
@@ -231,7 +232,11 @@ impl Disc {
         if !self.image.is_writable() {
             return Err(StoreError::NotWritable);
         }
-        if let Some(state) = self.state.as_mut().filter(|s| !s.exists()) {
+        if let Some(state) = self
+            .state
+            .as_mut()
+            .filter(|s| !s.exists() || s.erase_pending())
+        {
             state
                 .save(&self.medium, false)
                 .map_err(StoreError::SaveState)?;
