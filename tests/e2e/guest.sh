@@ -1,7 +1,9 @@
 #!/bin/bash
 # Runs INSIDE the QEMU guest (booted by tests/e2e/run.sh). One line per scenario goes to
-# $WORK/out/results.txt: "PASS: name", "FAIL: name: reason" or "SKIP: name: reason".
-# Everything else goes to $WORK/out/guest.log. $WORK/out/guest.done marks a finished run.
+# $OUT/results.txt: "PASS: name", "FAIL: name: reason" or "SKIP: name: reason".
+# Everything else goes to $OUT/guest.log. $OUT/guest.done marks a finished run.
+# OUT is E2E_OUT, default $WORK/out: run.sh boots guests side by side, each with its own OUT
+# (and its own scratch files in it); $WORK/img holds the inputs they share.
 #
 # usage: guest.sh WORK
 # required: script_create backstore_2048 script_create_idempotent script_create_conflict
@@ -16,11 +18,11 @@ WORK=${1:?usage: guest.sh WORK}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 BIN=${E2E_DAEMON:-$REPO/target/release/tcmu-mmc}
-OUT=$WORK/out
+OUT=${E2E_OUT:-$WORK/out}
 IMG=$WORK/img
 # The daemon's run dir (pid file, control socket) on the guest's tmpfs: 9p cannot hold a socket.
 RUN=/run/tcmu-mmc-e2e
-MNT=$WORK/mnt
+MNT=$OUT/mnt
 RES=$OUT/results.txt
 DLOG=$OUT/daemon.log
 export TCMU_MMC_RUN_DIR=$RUN
@@ -390,11 +392,11 @@ no_medium() {
 }
 no_medium e1 no_medium_missing_file "$IMG/does-not-exist.iso"
 no_medium e2 no_medium_empty_path
-: >"$IMG/blank.iso"
-rm -f "$IMG/blank.iso.tcmu-mmc.json"
+: >"$OUT/blank.iso"
+rm -f "$OUT/blank.iso.tcmu-mmc.json"
 # A 0-byte image is a blank DVD+R (the seed's third rule).
 step blank_file
-out=$(mmc create e3 "$IMG/blank.iso" 2>&1 && mmc attach e3 2>&1)
+out=$(mmc create e3 "$OUT/blank.iso" 2>&1 && mmc attach e3 2>&1)
 rc=$?
 echo "$out"
 udevadm settle --timeout=30

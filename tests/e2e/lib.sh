@@ -245,6 +245,7 @@ e2e_make_big_iso() {
 # e2e_boot [--interactive] COMMAND: boot the guest kernel once, run COMMAND as root in it.
 # With --interactive, COMMAND runs on the guest console (a terminal) and the guest powers off
 # when it exits.
+# Without --interactive, vng's output goes to E2E_VNG_LOG (default $E2E_WORK/out/vng.log).
 # Prints the boot time to stderr. Returns vng's exit status (124 on timeout).
 e2e_boot() {
     local interactive=0
@@ -276,7 +277,8 @@ e2e_boot() {
     else
         PATH=$E2E_VENV/bin:$PATH timeout --kill-after=10 "$E2E_BOOT_TIMEOUT" \
             vng --run "$kernel" "${accel[@]}" --force-9p --cpus 2 --memory 2G \
-            --rwdir="$E2E_WORK" --exec "$cmd" </dev/null >"$E2E_WORK/out/vng.log" 2>&1 || rc=$?
+            --rwdir="$E2E_WORK" --exec "$cmd" </dev/null >"${E2E_VNG_LOG:-$E2E_WORK/out/vng.log}" 2>&1 ||
+            rc=$?
     fi
     t1=$(date +%s.%N)
     E2E_BOOT_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')

@@ -15,15 +15,26 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
 
+# The sub-suites each guest runs: guests boot side by side (TCG keeps one host core busy per
+# guest), each with its own out directory; every part of guest.sh's E2E_PARTS must be in
+# exactly one. E2E_ONLY="part ..." boots one guest with just those parts (guest.sh's own
+# scenarios run in every guest).
+E2E_GUESTS=${E2E_GUESTS:-"burn media seed rewritable erase,faults iscsi many storm targetcli"}
+all_parts=$(sed -n 's/^E2E_PARTS="\(.*\)"$/\1/p' "$HERE/guest.sh")
+if [ -n "${E2E_ONLY:-}" ]; then
+    guests=("$E2E_ONLY")
+else
+    IFS=, read -r -a guests <<<"$E2E_GUESTS"
+    for part in $all_parts; do
+        n=$(printf '%s\n' "${guests[@]}" | tr ' ' '\n' | grep -cx "$part")
+        [ "$n" = 1 ] || e2e_die "E2E_GUESTS ($E2E_GUESTS) has part $part $n times, not once"
+    done
+fi
+
 # Scenarios that must PASS: every guest*.sh file lists its own on "# required:" lines. A SKIP or
 # a missing line of any of them fails the run.
-# E2E_ONLY="part ..." runs guest.sh's own scenarios plus only those tests/e2e/guest-<part>.sh.
 guest_files=("$HERE/guest.sh")
-if [ -n "${E2E_ONLY:-}" ]; then
-    for part in $E2E_ONLY; do guest_files+=("$HERE/guest-$part.sh"); done
-else
-    guest_files=("$HERE"/guest*.sh)
-fi
+for part in ${guests[*]}; do guest_files+=("$HERE/guest-$part.sh"); done
 mapfile -t REQUIRED < <(sed -n 's/^# required: *//p' "${guest_files[@]}" | tr ' ' '\n' | sed '/^$/d')
 [ ${#REQUIRED[@]} -gt 0 ] || e2e_die "no '# required:' lines found in $HERE/guest*.sh"
 
@@ -49,12 +60,26 @@ fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-: >"$OUT/results.txt"
 
-set +e
-e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} ${E2E_ONLY:+E2E_ONLY='$E2E_ONLY'} E2E_DAEMON=${E2E_DAEMON:-$E2E_BIN} /bin/bash $HERE/guest.sh $E2E_WORK"
-vng_rc=$?
-set -e
+# boot_guest N PARTS: guest N (out directory $OUT/gN) runs PARTS; its boot time and vng's exit
+# status go to files there.
+boot_guest() {
+    local dir=$OUT/g$1 rc=0
+    mkdir -p "$dir"
+    : >"$dir/results.txt"
+    E2E_VNG_LOG=$dir/vng.log e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} E2E_ONLY='$2' \
+E2E_OUT=$dir E2E_DAEMON=${E2E_DAEMON:-$E2E_BIN} /bin/bash $HERE/guest.sh $E2E_WORK" || rc=$?
+    echo "$rc" >"$dir/vng.rc"
+    echo "$E2E_BOOT_SECONDS" >"$dir/boot-seconds"
+    echo "$E2E_ACCEL" >"$dir/accel"
+}
+e2e_log "booting ${#guests[@]} guest(s) side by side: $(printf '[%s] ' "${guests[@]}")"
+pids=()
+for i in "${!guests[@]}"; do
+    boot_guest $((i + 1)) "${guests[i]}" &
+    pids+=($!)
+done
+wait "${pids[@]}"
 
 # ------------------------------------------------------------------ results
 passed=0
@@ -69,7 +94,7 @@ while IFS= read -r line; do
     case $line in
         PASS:*)
             passed=$((passed + 1))
-            seen[$name]=PASS
+            [ "${seen[$name]:-}" = FAIL ] || seen[$name]=PASS
             ;;
         FAIL:*)
             failed=$((failed + 1))
@@ -80,7 +105,7 @@ while IFS= read -r line; do
             seen[$name]=SKIP
             ;;
     esac
-done <"$OUT/results.txt"
+done < <(cat "$OUT"/g*/results.txt)
 
 bad=0
 for s in "${REQUIRED[@]}"; do
@@ -93,28 +118,42 @@ for s in "${REQUIRED[@]}"; do
             ;;
     esac
 done
-if [ ! -e "$OUT/guest.done" ]; then
-    echo "FAIL: guest_finished: guest did not finish (vng exit $vng_rc, boot timeout ${E2E_BOOT_TIMEOUT}s)"
-    failed=$((failed + 1))
-fi
+boot_times=
+for dir in "$OUT"/g*; do
+    g=${dir##*/}
+    boot_times="$boot_times $g $(cat "$dir/boot-seconds" 2>/dev/null)s"
+    if [ ! -e "$dir/guest.done" ]; then
+        echo "FAIL: guest_finished: guest $g did not finish (vng exit $(cat "$dir/vng.rc" 2>/dev/null), boot timeout ${E2E_BOOT_TIMEOUT}s)"
+        failed=$((failed + 1))
+    fi
+done
 
 T_END=$(date +%s)
-big_rate=$(cat "$OUT/big-read-mbps" 2>/dev/null || echo "?")
-e2e_log "accelerator $E2E_ACCEL; guest boot+run ${E2E_BOOT_SECONDS}s; suite $((T_END - T_START))s; big image read ${big_rate} MB/s"
+E2E_ACCEL=$(cat "$OUT"/g1/accel 2>/dev/null || echo "?")
+big_rate=$(cat "$OUT"/g1/big-read-mbps 2>/dev/null || echo "?")
+e2e_log "accelerator $E2E_ACCEL; guest boot+run${boot_times}; suite $((T_END - T_START))s; big image read ${big_rate} MB/s"
 
-# Where the guest's time went: the slowest steps (each "=== step (uptime)" line to the next).
+# Where the guests' time went: the slowest steps (each "=== step (uptime)" line to the next).
 echo "----- slowest guest steps (seconds)"
-sed -n 's/^=== \(.*\) (\([0-9.]*\)s)$/\2 \1/p' "$OUT/guest.log" 2>/dev/null |
-    awk 'NR > 1 { printf "%7.1f  %s\n", $1 - t, name } { t = $1; $1 = ""; name = substr($0, 2) }' |
-    sort -rn | head -n 12
+for dir in "$OUT"/g*; do
+    sed -n 's/^=== \(.*\) (\([0-9.]*\)s)$/\2 \1/p' "$dir/guest.log" 2>/dev/null |
+        awk -v g="${dir##*/}" 'NR > 1 { printf "%7.1f  %s: %s\n", $1 - t, g, name } { t = $1; $1 = ""; name = substr($0, 2) }'
+done | sort -rn | head -n 12
+echo "----- sub-suites (seconds)"
+for dir in "$OUT"/g*; do
+    sed -n 's/^=== \(.*\) (\([0-9.]*\)s)$/\2 \1/p' "$dir/guest.log" 2>/dev/null |
+        awk -v g="${dir##*/}" '$2 == "sub-suite" || $2 == "list" { if (p != "") printf "%7.1f  %s: %s\n", $1 - t, g, p; p = ($2 == "list") ? "" : $3; t = $1 }'
+done
 
 if [ $failed -gt 0 ] || [ $bad -gt 0 ]; then
-    echo "----- tail of daemon log ($OUT/daemon.log)"
-    tail -n 40 "$OUT/daemon.log" 2>/dev/null || echo "(none)"
-    echo "----- tail of guest log ($OUT/guest.log)"
-    tail -n 60 "$OUT/guest.log" 2>/dev/null || echo "(none)"
-    echo "----- tail of vng log ($OUT/vng.log)"
-    tail -n 20 "$OUT/vng.log" 2>/dev/null || echo "(none)"
+    for dir in "$OUT"/g*; do
+        echo "----- tail of daemon log ($dir/daemon.log)"
+        tail -n 40 "$dir/daemon.log" 2>/dev/null || echo "(none)"
+        echo "----- tail of guest log ($dir/guest.log)"
+        tail -n 60 "$dir/guest.log" 2>/dev/null || echo "(none)"
+        echo "----- tail of vng log ($dir/vng.log)"
+        tail -n 20 "$dir/vng.log" 2>/dev/null || echo "(none)"
+    done
 fi
 
 if [ $skipped -gt 0 ]; then
