@@ -3,8 +3,10 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -29,12 +31,47 @@ pub enum Control {
     Stop,
 }
 
+/// Why a drive thread ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// The daemon asked it to stop.
+    Stopped,
+    /// The kernel removed the device.
+    Removed,
+    /// It could not go on serving the device: the open or the map failed, the ring broke, the
+    /// kernel refused a kick, or the thread panicked. The text says which.
+    Failed(String),
+}
+
+/// Wakes the daemon's main loop when a drive thread ends, however it ends (also when it
+/// unwinds from a panic): the daemon reaps it at once instead of calling it busy. The flag
+/// is set first, so the woken loop knows the thread is ending even if it has not quite
+/// returned yet.
+struct WakeOnExit {
+    waker: Arc<Waker>,
+    ended: Arc<AtomicBool>,
+}
+
+impl Drop for WakeOnExit {
+    fn drop(&mut self) {
+        self.ended.store(true, Ordering::Release);
+        let _ = self.waker.wake();
+    }
+}
+
 /// A running drive thread.
 pub struct DriveHandle {
     pub uio: UioDevice,
     waker: Arc<Waker>,
     control: mpsc::Sender<Control>,
-    thread: Option<JoinHandle<()>>,
+    thread: JoinHandle<Exit>,
+    /// Set as the thread ends (see [`WakeOnExit`]).
+    ended: Arc<AtomicBool>,
+    /// When the thread started (a thread that served for long before failing restarts its
+    /// backoff).
+    pub started: Instant,
+    /// Failures in a row before this thread started.
+    pub failures_before: u32,
 }
 
 impl DriveHandle {
@@ -64,17 +101,30 @@ impl DriveHandle {
         }
     }
 
-    /// Ask the thread to finish and wait for it.
-    pub fn stop(mut self) {
+    /// Ask the thread to finish, without waiting for it: a thread stuck in uninterruptible
+    /// I/O must not hold up the daemon's main loop. Reap it with [`DriveHandle::exit`] once
+    /// [`DriveHandle::is_finished`].
+    pub fn stop(&self) {
         let _ = self.control.send(Control::Stop);
         let _ = self.waker.wake();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 
+    /// Whether the thread has ended or is ending: past its last work, so
+    /// [`DriveHandle::exit`] returns at once.
     pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
+        self.ended.load(Ordering::Acquire) || self.thread.is_finished()
+    }
+
+    /// How the thread ended. Blocks until it has: call it once [`DriveHandle::is_finished`].
+    pub fn exit(self) -> Exit {
+        self.thread.join().unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown payload".into());
+            Exit::Failed(format!("the drive thread panicked: {what}"))
+        })
     }
 }
 
@@ -86,27 +136,34 @@ pub struct Paths {
     pub roots: Arc<media::MediaRoots>,
 }
 
-/// Start serving `uio` on a new thread.
-pub fn spawn(uio: UioDevice, paths: &Paths) -> io::Result<DriveHandle> {
+/// Start serving `uio` on a new thread; `on_exit` is woken when the thread ends.
+pub fn spawn(uio: UioDevice, paths: &Paths, on_exit: Arc<Waker>) -> io::Result<DriveHandle> {
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
     let configfs_dir = uio.name.configfs_dir(&paths.configfs);
     let thread_uio = uio.clone();
     let roots = paths.roots.clone();
     let (control, inbox) = mpsc::channel();
+    let ended = Arc::new(AtomicBool::new(false));
+    let wake = WakeOnExit {
+        waker: on_exit,
+        ended: ended.clone(),
+    };
     let thread = std::thread::Builder::new()
         .name(format!("drive-{}", uio.name.device))
         .spawn(move || {
-            let label = thread_uio.name.label();
-            if let Err(e) = run(thread_uio, poll, configfs_dir, inbox, &roots) {
-                log::error!("drive {label}: {e}");
-            }
+            let _wake = wake;
+            run(thread_uio, poll, configfs_dir, inbox, &roots)
+                .unwrap_or_else(|e| Exit::Failed(e.to_string()))
         })?;
     Ok(DriveHandle {
         uio,
         waker,
         control,
-        thread: Some(thread),
+        thread,
+        ended,
+        started: Instant::now(),
+        failures_before: 0,
     })
 }
 
@@ -141,16 +198,20 @@ fn run(
     configfs_dir: PathBuf,
     inbox: mpsc::Receiver<Control>,
     roots: &media::MediaRoots,
-) -> io::Result<()> {
+) -> io::Result<Exit> {
     let label = uio.name.label();
     let size = uio
         .map_size
         .ok_or_else(|| io::Error::other("map0 size unknown"))?;
     // Take over the ring as tcmu-runner does on (re)open: whatever a previous handler left in
-    // flight is failed back to the initiator as BUSY, which it retries.
+    // flight is failed back to the initiator as BUSY, which it retries. The ring is reset
+    // only once the node is ours: a device another process holds open (the kernel allows one
+    // opener) keeps its ring.
     attach::action(&configfs_dir, "block_dev", "1");
-    attach::action(&configfs_dir, "reset_ring", "1");
     let opened = attach::open_and_map(&uio.dev_path(), size);
+    if opened.is_ok() {
+        attach::action(&configfs_dir, "reset_ring", "1");
+    }
     attach::action(&configfs_dir, "block_dev", "0");
     let (mut file, mapping) = opened?;
     let mut ring = Ring::new(mapping).map_err(io::Error::other)?;
@@ -172,8 +233,8 @@ fn run(
         .register(&mut SourceFd(&fd), UIO, Interest::READABLE)?;
     let mut events = Events::with_capacity(8);
     // Commands queued before we opened the device raised no event we will ever see.
-    let mut gone = !serve(&mut device, &mut ring, &mut file, &label);
-    while !gone {
+    let mut exit = serve(&mut device, &mut ring, &mut file).err();
+    while exit.is_none() {
         if let Err(e) = poll.poll(&mut events, None) {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
@@ -185,7 +246,7 @@ fn run(
                 STOP => {
                     for msg in inbox.try_iter() {
                         match msg {
-                            Control::Stop => gone = true,
+                            Control::Stop => exit = Some(Exit::Stopped),
                             Control::Reconfigure(cfg) => {
                                 log::info!("drive {label}: new configuration {cfg:?}");
                                 device.change_medium(load_medium(&label, &cfg, roots));
@@ -200,12 +261,12 @@ fn run(
                 _ => {
                     if ev.is_error() {
                         log::info!("drive {label}: device removed");
-                        gone = true;
+                        exit = Some(Exit::Removed);
                     }
                 }
             }
         }
-        if gone {
+        if exit.is_some() {
             break;
         }
         // Consume the event count so the next notification is a new edge.
@@ -214,11 +275,11 @@ fn run(
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => {
-                log::info!("drive {label}: uio read: {e}; detaching");
+                exit = Some(Exit::Failed(format!("read of {}: {e}", uio.node)));
                 break;
             }
         }
-        gone = !serve(&mut device, &mut ring, &mut file, &label);
+        exit = serve(&mut device, &mut ring, &mut file).err();
     }
     // Clean detach: everything fetched has been completed (commands are answered in line).
     attach::action(&configfs_dir, "block_dev", "1");
@@ -226,27 +287,23 @@ fn run(
     drop(file);
     attach::action(&configfs_dir, "block_dev", "0");
     log::info!("drive {label}: detached");
-    Ok(())
+    Ok(exit.unwrap_or(Exit::Stopped))
 }
 
-/// Serve the ring and kick the kernel. False when the device is no longer usable.
-fn serve(device: &mut Device, ring: &mut Ring<UioMapping>, file: &mut File, label: &str) -> bool {
+/// Serve the ring and kick the kernel; the error says why the device cannot be served on.
+fn serve(device: &mut Device, ring: &mut Ring<UioMapping>, file: &mut File) -> Result<(), Exit> {
     loop {
         match device.serve(ring) {
-            Ok(false) => return true,
+            Ok(false) => return Ok(()),
             Ok(true) => {
                 if let Err(e) = file.write(&1u32.to_ne_bytes()) {
-                    log::info!("drive {label}: kick failed: {e}; detaching");
-                    return false;
+                    return Err(Exit::Failed(format!("kick: {e}")));
                 }
                 if !ring.has_pending() {
-                    return true;
+                    return Ok(());
                 }
             }
-            Err(e) => {
-                log::error!("drive {label}: {e}");
-                return false;
-            }
+            Err(e) => return Err(Exit::Failed(format!("ring: {e}"))),
         }
     }
 }

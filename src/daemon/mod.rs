@@ -7,6 +7,7 @@ pub mod identity;
 pub mod netlink;
 pub mod notify;
 pub mod status;
+pub mod supervise;
 pub mod uevent;
 pub mod uio;
 
@@ -14,20 +15,27 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use drive_loop::{DriveHandle, Paths};
+use drive_loop::{DriveHandle, Exit, Paths};
+use supervise::DownDrive;
 use uio::UioDevice;
 
 const SIGNALS: Token = Token(0);
 const UEVENTS: Token = Token(1);
 const NETLINK: Token = Token(2);
 const CONTROL: Token = Token(3);
+/// A drive thread ended.
+const REAP: Token = Token(4);
+
+/// How long SIGTERM waits for the drive threads to detach before the daemon exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Daemon settings.
 #[derive(Debug, Clone)]
@@ -61,10 +69,37 @@ pub fn pid_file(run_dir: &Path) -> PathBuf {
     run_dir.join("tcmu-mmc.pid")
 }
 
+/// A configured drive, by its uio node.
+enum Slot {
+    Served(DriveHandle),
+    /// Its thread ended; it is restarted at `retry_at`.
+    Down(DownDrive),
+}
+
+impl Slot {
+    fn uio(&self) -> &UioDevice {
+        match self {
+            Slot::Served(h) => &h.uio,
+            Slot::Down(d) => &d.uio,
+        }
+    }
+
+    fn asker(&self) -> status::Asker {
+        match self {
+            Slot::Served(h) => h.asker(),
+            Slot::Down(d) => d.asker(),
+        }
+    }
+}
+
 struct Daemon {
     opts: Options,
     paths: Paths,
-    drives: HashMap<String, DriveHandle>,
+    drives: HashMap<String, Slot>,
+    /// Threads asked to stop that have not finished yet (never waited for on the main loop).
+    stopping: Vec<DriveHandle>,
+    /// Woken by every drive thread as it ends.
+    reaper: Arc<Waker>,
     /// A device of ours whose map was not published yet: look again shortly.
     rescan_soon: bool,
     /// The TCM-USER netlink group, once target_core_user is loaded.
@@ -112,17 +147,9 @@ pub fn run(opts: Options) -> io::Result<()> {
             opts.configfs.display()
         );
     }
-    let mut daemon = Daemon {
-        paths: Paths {
-            configfs: opts.configfs.clone(),
-            roots: roots.clone(),
-        },
-        opts,
-        drives: HashMap::new(),
-        rescan_soon: false,
-        netlink: None,
-    };
-    daemon.reconcile();
+    let reaper = Arc::new(Waker::new(poll.registry(), REAP)?);
+    let mut daemon = Daemon::new(opts, roots.clone(), reaper);
+    daemon.reconcile(Instant::now());
     daemon.join_netlink(&poll);
     std::fs::create_dir_all(&daemon.opts.run_dir)?;
     // `tcmu-mmc status` asks here; a run dir that cannot hold a socket (9p, say) only costs
@@ -163,14 +190,14 @@ pub fn run(opts: Options) -> io::Result<()> {
 
     let mut events = Events::with_capacity(16);
     'main: loop {
-        let timeout = daemon.rescan_soon.then_some(Duration::from_millis(50));
+        let timeout = daemon.next_timeout(Instant::now());
         if let Err(e) = poll.poll(&mut events, timeout) {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return Err(e);
         }
-        let mut rescan = events.is_empty() && daemon.rescan_soon;
+        let mut rescan = events.is_empty() && timeout.is_some();
         for ev in events.iter() {
             match ev.token() {
                 SIGNALS => {
@@ -182,32 +209,54 @@ pub fn run(opts: Options) -> io::Result<()> {
                 NETLINK => daemon.reconfigure_from_netlink(),
                 CONTROL => {
                     if let Some(c) = &control {
-                        c.accept_all(|| daemon.drives.values().map(DriveHandle::asker).collect());
+                        c.accept_all(|| daemon.drives.values().map(Slot::asker).collect());
                     }
+                }
+                REAP => {
+                    daemon.reap(Instant::now());
+                    rescan = true;
                 }
                 _ => {
                     for e in monitor.drain() {
                         log::debug!("uevent {} {}", e.action, e.devpath);
+                        if e.action == uevent::OVERFLOW {
+                            // Some uevents are lost: so may be the dev_config changes of a
+                            // device that came and went meanwhile.
+                            daemon.resync_configs("uevents were lost");
+                        }
                         rescan = true;
                     }
                 }
             }
         }
-        if rescan || daemon.drives.values().any(DriveHandle::is_finished) {
-            daemon.reconcile();
+        if rescan {
+            daemon.reconcile(Instant::now());
             daemon.join_netlink(&poll);
         }
     }
     notify::notify("STOPPING=1");
-    for (_, d) in daemon.drives.drain() {
-        d.stop();
-    }
+    daemon.shut_down();
     let _ = std::fs::remove_file(&pid_path);
     log::info!("tcmu-mmc stopped");
     Ok(())
 }
 
 impl Daemon {
+    fn new(opts: Options, roots: Arc<crate::media::MediaRoots>, reaper: Arc<Waker>) -> Self {
+        Daemon {
+            paths: Paths {
+                configfs: opts.configfs.clone(),
+                roots,
+            },
+            opts,
+            drives: HashMap::new(),
+            stopping: Vec::new(),
+            reaper,
+            rescan_soon: false,
+            netlink: None,
+        }
+    }
+
     /// Join the TCM-USER config group if not done yet (it exists once target_core_user is
     /// loaded). Without it, writing a live device's dev_config fails in the kernel.
     fn join_netlink(&mut self, poll: &Poll) {
@@ -231,18 +280,25 @@ impl Daemon {
         }
     }
 
-    /// Deliver RECONFIG_DEVICE events to their drives.
+    /// Deliver RECONFIG_DEVICE events to their drives. When the socket overflowed, events
+    /// are lost: every drive's `dev_config` is read again from configfs instead.
     fn reconfigure_from_netlink(&mut self) {
         let Some(nl) = self.netlink.as_mut() else {
             return;
         };
-        for ev in nl.drain() {
+        let drained = nl.drain();
+        for ev in drained.events {
             let Some(cfg) = ev.dev_config else { continue };
             let node = ev.minor.map(|m| format!("uio{m}"));
-            let drive = self.drives.values_mut().find(|h| {
-                Some(&h.uio.node) == node.as_ref()
-                    || ev.device.as_deref().and_then(uio::TcmuName::parse).as_ref()
-                        == Some(&h.uio.name)
+            let drive = self.drives.values_mut().find_map(|slot| match slot {
+                Slot::Served(h)
+                    if Some(&h.uio.node) == node.as_ref()
+                        || ev.device.as_deref().and_then(uio::TcmuName::parse).as_ref()
+                            == Some(&h.uio.name) =>
+                {
+                    Some(h)
+                }
+                _ => None,
             });
             match drive {
                 Some(h) if h.uio.name.is_mmc() => h.reconfigure(&cfg),
@@ -250,10 +306,130 @@ impl Daemon {
                 None => log::debug!("reconfiguration for a device we do not serve: {node:?}"),
             }
         }
+        if drained.lost {
+            self.resync_configs("the TCM-USER netlink socket overflowed (ENOBUFS)");
+        }
     }
 
-    /// Attach every `mmc` device we do not serve yet, and drop those that went away or changed.
-    fn reconcile(&mut self) {
+    /// Give every served drive the `dev_config` configfs names now, where it differs from
+    /// the one the drive was last given (`why`: how events were lost).
+    fn resync_configs(&mut self, why: &str) {
+        log::warn!("{why}: reading every drive's dev_config again");
+        for slot in self.drives.values_mut() {
+            let Slot::Served(h) = slot else { continue };
+            let dir = h.uio.name.configfs_dir(&self.paths.configfs);
+            match attach::read_dev_config(&dir) {
+                Some(cfg) if cfg != h.uio.name.config => {
+                    log::info!(
+                        "drive {}: configfs names {cfg:?}, not {:?}: reconfiguring",
+                        h.uio.name.label(),
+                        h.uio.name.config
+                    );
+                    h.reconfigure(&cfg);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// How long the main loop may sleep: until a pending rescan or the next restart.
+    fn next_timeout(&self, now: Instant) -> Option<Duration> {
+        let rescan = self.rescan_soon.then_some(Duration::from_millis(50));
+        let restart = self
+            .drives
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Down(d) => Some(d.retry_at.saturating_duration_since(now)),
+                Slot::Served(_) => None,
+            })
+            .min();
+        rescan.into_iter().chain(restart).min()
+    }
+
+    /// Collect the threads that ended: stopped ones are forgotten, the others' drives are
+    /// down until their restart.
+    fn reap(&mut self, now: Instant) {
+        let (ended, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stopping)
+            .into_iter()
+            .partition(DriveHandle::is_finished);
+        self.stopping = still;
+        for h in ended {
+            let label = h.uio.name.label();
+            log::debug!("drive {label}: thread ended ({:?})", h.exit());
+        }
+        let finished: Vec<String> = self
+            .drives
+            .iter()
+            .filter(|(_, slot)| matches!(slot, Slot::Served(h) if h.is_finished()))
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in finished {
+            let Some(Slot::Served(h)) = self.drives.remove(&node) else {
+                continue;
+            };
+            let ran = now.saturating_duration_since(h.started);
+            let earlier = h.failures_before;
+            let uio = h.uio.clone();
+            let why = match h.exit() {
+                Exit::Failed(why) => why,
+                Exit::Removed => "the kernel removed the device".into(),
+                Exit::Stopped => "stopped".into(),
+            };
+            let down = DownDrive::new(uio, why, earlier, ran, now);
+            log::error!(
+                "drive {}: {}; restart {} in {:.0?}",
+                down.uio.name.label(),
+                down.why,
+                down.failures,
+                down.retry_at.saturating_duration_since(now)
+            );
+            self.drives.insert(node, Slot::Down(down));
+        }
+    }
+
+    /// Ask every thread to stop and give them [`SHUTDOWN_GRACE`] to detach.
+    fn shut_down(&mut self) {
+        for (_, slot) in self.drives.drain() {
+            if let Slot::Served(h) = slot {
+                h.stop();
+                self.stopping.push(h);
+            }
+        }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        while !self.stopping.is_empty() && Instant::now() < deadline {
+            self.reap(Instant::now());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for h in &self.stopping {
+            log::error!(
+                "drive {}: did not detach within {SHUTDOWN_GRACE:?}; exiting without it",
+                h.uio.name.label()
+            );
+        }
+    }
+
+    /// Start a thread for `u`, counting `failures_before` failures in a row.
+    fn start(&mut self, u: UioDevice, failures_before: u32, now: Instant) {
+        let node = u.node.clone();
+        let slot = match drive_loop::spawn(u.clone(), &self.paths, self.reaper.clone()) {
+            Ok(mut h) => {
+                h.failures_before = failures_before;
+                Slot::Served(h)
+            }
+            Err(e) => Slot::Down(DownDrive::new(
+                u,
+                format!("cannot start a thread: {e}"),
+                failures_before,
+                Duration::ZERO,
+                now,
+            )),
+        };
+        self.drives.insert(node, slot);
+    }
+
+    /// Attach every `mmc` device we do not serve yet, restart the down ones that are due, and
+    /// drop those that went away or changed.
+    fn reconcile(&mut self, now: Instant) {
         let present: Vec<UioDevice> = uio::scan(&self.opts.sysfs_uio)
             .into_iter()
             .filter(|u| u.name.is_mmc())
@@ -263,33 +439,192 @@ impl Daemon {
         let stale: Vec<String> = self
             .drives
             .iter()
-            .filter(|(node, h)| {
+            .filter(|(node, slot)| {
                 !present
                     .iter()
-                    .any(|u| &u.node == *node && u.name == h.uio.name)
+                    .any(|u| &u.node == *node && u.name == slot.uio().name)
             })
             .map(|(node, _)| node.clone())
             .collect();
         for node in stale {
-            if let Some(h) = self.drives.remove(&node) {
-                log::info!("{node} ({}) is gone", h.uio.name.label());
-                h.stop();
+            match self.drives.remove(&node) {
+                Some(Slot::Served(h)) => {
+                    log::info!("{node} ({}) is gone", h.uio.name.label());
+                    h.stop();
+                    self.stopping.push(h);
+                }
+                Some(Slot::Down(d)) => {
+                    log::info!("{node} ({}) is gone (it was down)", d.uio.name.label())
+                }
+                None => {}
             }
         }
         for u in present {
-            if self.drives.contains_key(&u.node) {
-                continue;
-            }
-            if u.map_size.is_none() {
+            let failures_before = match self.drives.get(&u.node) {
+                Some(Slot::Served(_)) => continue,
+                Some(Slot::Down(d)) if !d.due(now) => continue,
+                Some(Slot::Down(d)) => d.failures,
+                None => 0,
+            };
+            // The node's previous thread still holds it open: wait for it to let go.
+            if u.map_size.is_none() || self.stopping.iter().any(|h| h.uio.node == u.node) {
                 self.rescan_soon = true;
                 continue;
             }
-            match drive_loop::spawn(u.clone(), &self.paths) {
-                Ok(h) => {
-                    self.drives.insert(u.node.clone(), h);
-                }
-                Err(e) => log::error!("cannot start a thread for {}: {e}", u.node),
+            if failures_before > 0 {
+                log::info!("drive {}: restarting", u.name.label());
+            }
+            self.start(u, failures_before, now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A daemon over a fake sysfs and configfs under `dir`, with one `mmc` device `uio_node`
+    /// (a node that does not exist in /dev, so every thread for it fails to open it).
+    fn daemon_with_one_device(dir: &Path, uio_node: &str, config: &str) -> (Daemon, Poll) {
+        let _ = fs::remove_dir_all(dir);
+        let sysfs = dir.join("uio");
+        fs::create_dir_all(sysfs.join(uio_node).join("maps/map0")).unwrap();
+        fs::write(
+            sysfs.join(uio_node).join("name"),
+            format!("tcm-user/7/d0/{config}\n"),
+        )
+        .unwrap();
+        fs::write(sysfs.join(uio_node).join("maps/map0/size"), "0x100000\n").unwrap();
+        let configfs = dir.join("cfs");
+        let attrib = configfs.join("target/core/user_7/d0/attrib");
+        fs::create_dir_all(&attrib).unwrap();
+        fs::write(attrib.join("dev_config"), format!("{config}\n")).unwrap();
+        let poll = Poll::new().unwrap();
+        let reaper = Arc::new(Waker::new(poll.registry(), REAP).unwrap());
+        let opts = Options {
+            run_dir: dir.join("run"),
+            sysfs_uio: sysfs,
+            configfs,
+            dbus: false,
+            media_dirs: Vec::new(),
+        };
+        let roots = Arc::new(crate::media::MediaRoots::new(&[]).unwrap());
+        (Daemon::new(opts, roots, reaper), poll)
+    }
+
+    /// A daemon over a fresh fake tree named after `test`, that has started its one drive's
+    /// thread and seen it end (it cannot open its node).
+    fn daemon_after_a_failed_start(
+        test: &str,
+        node: &str,
+        config: &str,
+    ) -> (Daemon, Poll, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("tcmu-mmc-{test}-{}", std::process::id()));
+        let (mut daemon, mut poll) = daemon_with_one_device(&dir, node, config);
+        daemon.reconcile(Instant::now());
+        wait_for_reap(&mut poll);
+        (daemon, poll, dir)
+    }
+
+    /// Wait for the reaper's wake-up (a drive thread ended).
+    fn wait_for_reap(poll: &mut Poll) {
+        let mut events = Events::with_capacity(4);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            poll.poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap();
+            if events.iter().any(|e| e.token() == REAP) {
+                return;
             }
         }
+        panic!("no drive thread ended within 10 s");
+    }
+
+    #[test]
+    fn a_drive_whose_thread_fails_is_down_with_the_reason_then_restarted_after_its_pause() {
+        let dir = std::env::temp_dir().join(format!("tcmu-mmc-sup-{}", std::process::id()));
+        let node = "uio4000000";
+        let (mut daemon, mut poll) = daemon_with_one_device(&dir, node, "mmc/");
+        let t0 = Instant::now();
+        daemon.reconcile(t0);
+        assert!(matches!(daemon.drives.get(node), Some(Slot::Served(_))));
+        wait_for_reap(&mut poll);
+        daemon.reap(t0);
+        let Some(Slot::Down(down)) = daemon.drives.get(node) else {
+            panic!("the failed drive is not down");
+        };
+        assert!(down.why.contains(&format!("/dev/{node}")), "{}", down.why);
+        assert_eq!(down.failures, 1);
+        assert_eq!(daemon.next_timeout(t0), Some(supervise::FIRST_RETRY));
+        // Its status says why, without asking a thread that no longer exists.
+        let st = (daemon.drives[node].asker().ask)().unwrap().recv().unwrap();
+        assert!(!st.served);
+        assert!(st.note.unwrap().starts_with("down: open /dev/"));
+
+        // Before its pause is over, a rescan leaves it down; after, it is started again.
+        daemon.reconcile(t0 + supervise::FIRST_RETRY / 2);
+        assert!(matches!(daemon.drives.get(node), Some(Slot::Down(_))));
+        let t1 = t0 + supervise::FIRST_RETRY;
+        daemon.reconcile(t1);
+        assert!(matches!(daemon.drives.get(node), Some(Slot::Served(_))));
+        wait_for_reap(&mut poll);
+        daemon.reap(t1);
+        let Some(Slot::Down(down)) = daemon.drives.get(node) else {
+            panic!("the failed drive is not down again");
+        };
+        assert_eq!(down.failures, 2);
+        assert_eq!(down.retry_at, t1 + supervise::FIRST_RETRY * 2);
+
+        // A device that goes away is forgotten, down or not.
+        fs::remove_dir_all(dir.join("uio").join(node)).unwrap();
+        daemon.reconcile(t1);
+        assert!(daemon.drives.is_empty());
+        assert_eq!(daemon.next_timeout(t1), None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn after_lost_events_a_drive_gets_the_configuration_configfs_names() {
+        let node = "uio4000001";
+        let (mut daemon, _poll, dir) = daemon_after_a_failed_start("resync", node, "mmc//a.iso");
+        let name = |d: &Daemon| d.drives[node].uio().name.config.clone();
+        // The thread has ended but is not reaped: the slot still serves the old config.
+        daemon.resync_configs("test");
+        assert_eq!(name(&daemon), "mmc//a.iso");
+        fs::write(
+            dir.join("cfs/target/core/user_7/d0/attrib/dev_config"),
+            "mmc//b.iso\n",
+        )
+        .unwrap();
+        daemon.resync_configs("test");
+        assert_eq!(name(&daemon), "mmc//b.iso");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stopping_a_drive_does_not_wait_for_its_thread() {
+        let node = "uio4000002";
+        let (mut daemon, _poll, dir) = daemon_after_a_failed_start("stop", node, "mmc/");
+        let t0 = Instant::now();
+        // The device is renamed (a new configuration): the old thread is only asked to stop,
+        // and the node is taken again once it has let go.
+        fs::write(
+            dir.join("uio").join(node).join("name"),
+            "tcm-user/7/d1/mmc/\n",
+        )
+        .unwrap();
+        daemon.reconcile(t0);
+        assert_eq!(daemon.stopping.len(), 1);
+        assert!(daemon.drives.is_empty());
+        assert!(
+            daemon.rescan_soon,
+            "the node is still held: look again soon"
+        );
+        daemon.reap(t0);
+        assert!(daemon.stopping.is_empty());
+        daemon.reconcile(t0);
+        assert_eq!(daemon.drives[node].uio().name.device, "d1");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

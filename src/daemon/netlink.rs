@@ -34,6 +34,14 @@ pub struct Reconfig {
     pub dev_config: Option<String>,
 }
 
+/// What one [`TcmuNetlink::drain`] read.
+#[derive(Debug, Default)]
+pub struct Drained {
+    pub events: Vec<Reconfig>,
+    /// The socket overflowed (ENOBUFS): some events were lost.
+    pub lost: bool,
+}
+
 pub struct TcmuNetlink {
     fd: OwnedFd,
     family: u16,
@@ -250,9 +258,10 @@ impl TcmuNetlink {
         ))
     }
 
-    /// Read every queued event; the RECONFIG_DEVICE ones are returned.
-    pub fn drain(&mut self) -> Vec<Reconfig> {
-        let mut out = Vec::new();
+    /// Read every queued event; the RECONFIG_DEVICE ones are returned, and whether the
+    /// kernel dropped some because the socket was full.
+    pub fn drain(&mut self) -> Drained {
+        let mut out = Drained::default();
         loop {
             // SAFETY: recv(2) into our buffer, bounded by its length.
             let n = unsafe {
@@ -263,12 +272,23 @@ impl TcmuNetlink {
                     0,
                 )
             };
-            if n <= 0 {
+            if n < 0 {
+                match io::Error::last_os_error().raw_os_error() {
+                    // The kernel reports the overrun once; what is queued after it is intact.
+                    Some(libc::ENOBUFS) => {
+                        out.lost = true;
+                        continue;
+                    }
+                    Some(libc::EINTR) => continue,
+                    _ => break,
+                }
+            }
+            if n == 0 {
                 break;
             }
             for (kind, payload) in messages(&self.buf[..n as usize]) {
                 if kind == self.family {
-                    out.extend(parse_reconfig(payload));
+                    out.events.extend(parse_reconfig(payload));
                 }
             }
         }

@@ -8,6 +8,9 @@ use nix::sys::socket::{
     bind, recv, socket, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
 };
 
+/// The action of the synthetic event [`UeventMonitor::drain`] reports when messages were lost.
+pub const OVERFLOW: &str = "overflow";
+
 pub struct UeventMonitor {
     fd: OwnedFd,
     buf: Vec<u8>,
@@ -56,7 +59,7 @@ impl UeventMonitor {
                 Err(nix::errno::Errno::ENOBUFS) => {
                     // Messages were lost; report a synthetic event so the caller rescans.
                     events.push(Uevent {
-                        action: "overflow".into(),
+                        action: OVERFLOW.into(),
                         devpath: String::new(),
                         subsystem: "uio".into(),
                     });

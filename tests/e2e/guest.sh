@@ -195,7 +195,7 @@ be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(
 
 # Sub-suites, in run order (see "sub-suites" below). targetcli stays last: its clearconfig and
 # restoreconfig take every drive down and back up.
-E2E_PARTS="burn media seed rewritable erase faults iscsi many storm targetcli"
+E2E_PARTS="burn media seed rewritable erase supervise faults iscsi many storm targetcli"
 
 SMALL=$IMG/small.iso
 BIG=$IMG/big.iso
