@@ -57,3 +57,13 @@ pub fn read_dev_config(configfs_dir: &Path) -> Option<String> {
         .ok()
         .map(|s| s.trim_end_matches('\n').to_owned())
 }
+
+/// Whether the kernel waits for a netlink reply to this device's events: its
+/// `attrib/nl_reply_supported` is above 0 (set from the kernel's global reply mode when the
+/// device was made, unless its `control` said otherwise).
+pub fn waits_for_netlink_replies(configfs_dir: &Path) -> bool {
+    std::fs::read_to_string(configfs_dir.join("attrib/nl_reply_supported"))
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .is_some_and(|v| v > 0)
+}

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
@@ -64,6 +64,16 @@ impl Default for Options {
     }
 }
 
+/// Whether tcmu-runner runs on this host (it answers every TCMU device's netlink events).
+fn other_handler_running() -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.filter_map(Result::ok).any(|p| {
+        std::fs::read_to_string(p.path().join("comm")).is_ok_and(|c| c.trim_end() == "tcmu-runner")
+    })
+}
+
 /// The pid file's path inside `run_dir`.
 pub fn pid_file(run_dir: &Path) -> PathBuf {
     run_dir.join("tcmu-mmc.pid")
@@ -104,6 +114,13 @@ struct Daemon {
     rescan_soon: bool,
     /// The TCM-USER netlink group, once target_core_user is loaded.
     netlink: Option<netlink::TcmuNetlink>,
+    /// Whether each of our backstores (hba, name) waits for netlink replies, as read while
+    /// its ADDED or RECONFIG event was answered: a REMOVED event must be answered without
+    /// reading configfs, whose `rmdir` holds the directory until the answer comes.
+    reply_modes: HashMap<(u32, String), bool>,
+    /// A re-read of every drive's dev_config under way on a thread of its own (it reads
+    /// configfs, which a removal waiting for a reply holds): (uio node, dev_config).
+    resync: Option<mpsc::Receiver<Vec<(String, String)>>>,
 }
 
 /// Run until SIGTERM or SIGINT.
@@ -206,7 +223,7 @@ pub fn run(opts: Options) -> io::Result<()> {
                         break 'main;
                     }
                 }
-                NETLINK => daemon.reconfigure_from_netlink(),
+                NETLINK => daemon.handle_netlink(),
                 CONTROL => {
                     if let Some(c) = &control {
                         c.accept_all(|| daemon.drives.values().map(Slot::asker).collect());
@@ -214,6 +231,7 @@ pub fn run(opts: Options) -> io::Result<()> {
                 }
                 REAP => {
                     daemon.reap(Instant::now());
+                    daemon.finish_resync();
                     rescan = true;
                 }
                 _ => {
@@ -254,6 +272,8 @@ impl Daemon {
             reaper,
             rescan_soon: false,
             netlink: None,
+            reply_modes: HashMap::new(),
+            resync: None,
         }
     }
 
@@ -274,36 +294,87 @@ impl Daemon {
                     return;
                 }
                 log::info!("listening for TCMU reconfiguration (netlink TCM-USER/config)");
+                if other_handler_running() {
+                    log::warn!(
+                        "tcmu-runner is running too: it answers the netlink events of every \
+                         TCMU device, so tcmu-mmc backstores need nl_reply_supported=-1 in \
+                         their control (configfs-scripts/mmc-drive sets it; with targetcli: \
+                         create ... control=nl_reply_supported=-1)"
+                    );
+                }
                 self.netlink = Some(nl);
             }
             Err(e) => log::debug!("TCM-USER netlink not available yet: {e}"),
         }
     }
 
-    /// Deliver RECONFIG_DEVICE events to their drives. When the socket overflowed, events
-    /// are lost: every drive's `dev_config` is read again from configfs instead.
-    fn reconfigure_from_netlink(&mut self) {
+    /// Deliver the kernel's device events: a RECONFIG to its drive, and to a device of ours
+    /// that waits for it, the `*_DONE` reply (see [`netlink`]). When the socket overflowed,
+    /// events are lost: every drive's `dev_config` is read again from configfs instead.
+    fn handle_netlink(&mut self) {
         let Some(nl) = self.netlink.as_mut() else {
             return;
         };
         let drained = nl.drain();
         for ev in drained.events {
-            let Some(cfg) = ev.dev_config else { continue };
+            let name = ev.device.as_deref().and_then(uio::TcmuName::parse);
             let node = ev.minor.map(|m| format!("uio{m}"));
-            let drive = self.drives.values_mut().find_map(|slot| match slot {
+            let served = self.drives.values_mut().find_map(|slot| match slot {
                 Slot::Served(h)
-                    if Some(&h.uio.node) == node.as_ref()
-                        || ev.device.as_deref().and_then(uio::TcmuName::parse).as_ref()
-                            == Some(&h.uio.name) =>
+                    if Some(&h.uio.node) == node.as_ref() || name.as_ref() == Some(&h.uio.name) =>
                 {
                     Some(h)
                 }
                 _ => None,
             });
-            match drive {
-                Some(h) if h.uio.name.is_mmc() => h.reconfigure(&cfg),
-                Some(_) => {}
-                None => log::debug!("reconfiguration for a device we do not serve: {node:?}"),
+            let ours = served.as_ref().is_some_and(|h| h.uio.name.is_mmc())
+                || name.as_ref().is_some_and(uio::TcmuName::is_mmc);
+            if !ours {
+                log::debug!("{:?} for a device that is not ours: {node:?}", ev.kind);
+                continue;
+            }
+            if let (netlink::EventKind::Reconfig, Some(cfg)) = (ev.kind, &ev.dev_config) {
+                match served {
+                    Some(h) => h.reconfigure(cfg),
+                    // A drive that is down reads dev_config from configfs when it restarts.
+                    None => log::info!("reconfiguration of {node:?}, not served now: {cfg:?}"),
+                }
+            }
+            let Some(name) = name else { continue };
+            let key = (name.hba, name.device.clone());
+            let waits = match ev.kind {
+                // The writer of `enable` or `dev_config` holds no directory: configfs may be
+                // read now.
+                netlink::EventKind::Added | netlink::EventKind::Reconfig => {
+                    let dir = name.configfs_dir(&self.paths.configfs);
+                    let waits = attach::waits_for_netlink_replies(&dir);
+                    self.reply_modes.insert(key, waits);
+                    waits
+                }
+                // `rmdir` holds the backstore's directory until it is answered: never read
+                // it here. Unknown (made before the daemon started): answer; if the kernel
+                // was not waiting, it only logs that it expected nothing.
+                netlink::EventKind::Removed => self.reply_modes.remove(&key).unwrap_or(true),
+            };
+            if !waits {
+                continue;
+            }
+            if ev.kind == netlink::EventKind::Added && other_handler_running() {
+                log::error!(
+                    "drive {}: tcmu-runner is running and answers this device's netlink \
+                     events too; the first answer wins, and it refuses subtypes it does not \
+                     serve. Create tcmu-mmc backstores with nl_reply_supported=-1 in their \
+                     control (configfs-scripts/mmc-drive does)",
+                    name.label()
+                );
+            }
+            match nl.reply(&ev, 0) {
+                Ok(()) => log::info!("drive {}: answered {:?}", name.label(), ev.kind),
+                Err(e) => log::error!(
+                    "drive {}: cannot answer {:?} (the kernel is waiting for it): {e}",
+                    name.label(),
+                    ev.kind
+                ),
             }
         }
         if drained.lost {
@@ -312,14 +383,61 @@ impl Daemon {
     }
 
     /// Give every served drive the `dev_config` configfs names now, where it differs from
-    /// the one the drive was last given (`why`: how events were lost).
+    /// the one the drive was last given (`why`: how events were lost). configfs is read on a
+    /// thread of its own ([`Daemon::finish_resync`] takes its answer): a removal that waits
+    /// for a reply whose event was lost holds its directory, and must not stop the main loop.
     fn resync_configs(&mut self, why: &str) {
         log::warn!("{why}: reading every drive's dev_config again");
-        for slot in self.drives.values_mut() {
-            let Slot::Served(h) = slot else { continue };
-            let dir = h.uio.name.configfs_dir(&self.paths.configfs);
-            match attach::read_dev_config(&dir) {
-                Some(cfg) if cfg != h.uio.name.config => {
+        if self.resync.is_some() {
+            log::info!("a re-read is already under way");
+            return;
+        }
+        let drives: Vec<(String, PathBuf, String)> = self
+            .drives
+            .iter()
+            .filter_map(|(node, slot)| match slot {
+                Slot::Served(h) => Some((
+                    node.clone(),
+                    h.uio.name.configfs_dir(&self.paths.configfs),
+                    h.uio.name.config.clone(),
+                )),
+                Slot::Down(_) => None,
+            })
+            .collect();
+        let (tx, rx) = mpsc::channel();
+        let wake = self.reaper.clone();
+        let spawned = std::thread::Builder::new()
+            .name("resync".into())
+            .spawn(move || {
+                let changed = drives
+                    .into_iter()
+                    .filter_map(|(node, dir, config)| {
+                        attach::read_dev_config(&dir)
+                            .filter(|now| *now != config)
+                            .map(|now| (node, now))
+                    })
+                    .collect();
+                let _ = tx.send(changed);
+                let _ = wake.wake();
+            });
+        match spawned {
+            Ok(_) => self.resync = Some(rx),
+            Err(e) => log::error!("cannot start the dev_config re-read: {e}"),
+        }
+    }
+
+    /// Hand the drives what a finished [`Daemon::resync_configs`] found.
+    fn finish_resync(&mut self) {
+        let Some(rx) = &self.resync else { return };
+        let changed = match rx.try_recv() {
+            Ok(changed) => changed,
+            Err(mpsc::TryRecvError::Empty) => return,
+            Err(mpsc::TryRecvError::Disconnected) => Vec::new(),
+        };
+        self.resync = None;
+        for (node, cfg) in changed {
+            if let Some(Slot::Served(h)) = self.drives.get_mut(&node) {
+                if h.uio.name.config != cfg {
                     log::info!(
                         "drive {}: configfs names {cfg:?}, not {:?}: reconfiguring",
                         h.uio.name.label(),
@@ -327,7 +445,6 @@ impl Daemon {
                     );
                     h.reconfigure(&cfg);
                 }
-                _ => {}
             }
         }
     }
@@ -587,17 +704,23 @@ mod tests {
     #[test]
     fn after_lost_events_a_drive_gets_the_configuration_configfs_names() {
         let node = "uio4000001";
-        let (mut daemon, _poll, dir) = daemon_after_a_failed_start("resync", node, "mmc//a.iso");
+        let (mut daemon, mut poll, dir) = daemon_after_a_failed_start("resync", node, "mmc//a.iso");
         let name = |d: &Daemon| d.drives[node].uio().name.config.clone();
         // The thread has ended but is not reaped: the slot still serves the old config.
-        daemon.resync_configs("test");
+        let resync = |d: &mut Daemon, poll: &mut Poll| {
+            d.resync_configs("test");
+            wait_for_reap(poll);
+            d.finish_resync();
+            assert!(d.resync.is_none(), "the re-read has answered");
+        };
+        resync(&mut daemon, &mut poll);
         assert_eq!(name(&daemon), "mmc//a.iso");
         fs::write(
             dir.join("cfs/target/core/user_7/d0/attrib/dev_config"),
             "mmc//b.iso\n",
         )
         .unwrap();
-        daemon.resync_configs("test");
+        resync(&mut daemon, &mut poll);
         assert_eq!(name(&daemon), "mmc//b.iso");
         fs::remove_dir_all(&dir).unwrap();
     }

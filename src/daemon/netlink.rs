@@ -2,12 +2,22 @@
 //! is how a write to a live device's `attrib/dev_config` reaches userspace (RECONFIG_DEVICE).
 //! Without a member of that group the kernel refuses such a write (ESRCH); with one, the new
 //! configuration is the drive's new medium.
+//!
+//! Once any handler (tcmu-runner does, at start) has told the kernel that handlers reply
+//! (SET_FEATURES), every device created afterwards without `nl_reply_supported=-1` in its
+//! `control` makes the kernel wait, uninterruptibly, for an `*_DONE` reply to its ADDED,
+//! REMOVED and RECONFIG events: the `enable` write of a targetcli-made backstore hangs until
+//! someone answers. The daemon answers for its own devices (subtype `mmc`) when the device
+//! waits (its `attrib/nl_reply_supported` is above 0); replying to a device that does not
+//! wait only makes the kernel log that it expected nothing.
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use tcmu_abi::{
-    TCMU_ATTR_DEVICE, TCMU_ATTR_DEV_CFG, TCMU_ATTR_MINOR, TCMU_CMD_RECONFIG_DEVICE,
-    TCMU_GENL_FAMILY_NAME, TCMU_GENL_MCGRP_CONFIG,
+    TCMU_ATTR_CMD_STATUS, TCMU_ATTR_DEVICE, TCMU_ATTR_DEVICE_ID, TCMU_ATTR_DEV_CFG,
+    TCMU_ATTR_MINOR, TCMU_CMD_ADDED_DEVICE, TCMU_CMD_ADDED_DEVICE_DONE, TCMU_CMD_RECONFIG_DEVICE,
+    TCMU_CMD_RECONFIG_DEVICE_DONE, TCMU_CMD_REMOVED_DEVICE, TCMU_CMD_REMOVED_DEVICE_DONE,
+    TCMU_GENL_FAMILY_NAME, TCMU_GENL_FAMILY_VERSION, TCMU_GENL_MCGRP_CONFIG,
 };
 
 const NLMSG_HDRLEN: usize = 16;
@@ -23,21 +33,52 @@ const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
 const NLMSG_ERROR: u16 = 2;
 const NLM_F_REQUEST: u16 = 1;
 
-/// A RECONFIG_DEVICE event.
+/// What the kernel announces about a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Added,
+    Removed,
+    Reconfig,
+}
+
+impl EventKind {
+    fn from_cmd(cmd: u8) -> Option<Self> {
+        match cmd {
+            TCMU_CMD_ADDED_DEVICE => Some(EventKind::Added),
+            TCMU_CMD_REMOVED_DEVICE => Some(EventKind::Removed),
+            TCMU_CMD_RECONFIG_DEVICE => Some(EventKind::Reconfig),
+            _ => None,
+        }
+    }
+
+    /// The command that answers it.
+    pub fn done_cmd(self) -> u8 {
+        match self {
+            EventKind::Added => TCMU_CMD_ADDED_DEVICE_DONE,
+            EventKind::Removed => TCMU_CMD_REMOVED_DEVICE_DONE,
+            EventKind::Reconfig => TCMU_CMD_RECONFIG_DEVICE_DONE,
+        }
+    }
+}
+
+/// A device event of the TCM-USER family.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reconfig {
+pub struct Event {
+    pub kind: EventKind,
     /// The device's uio minor (`/dev/uio<minor>`).
     pub minor: Option<u32>,
-    /// The uio name before the change.
+    /// The uio name (before the change, for a RECONFIG).
     pub device: Option<String>,
-    /// The new `dev_config`, when that is what changed.
+    /// The kernel's index of the device, which a reply names.
+    pub device_id: Option<u32>,
+    /// The new `dev_config`, when that is what a RECONFIG changed.
     pub dev_config: Option<String>,
 }
 
 /// What one [`TcmuNetlink::drain`] read.
 #[derive(Debug, Default)]
 pub struct Drained {
-    pub events: Vec<Reconfig>,
+    pub events: Vec<Event>,
     /// The socket overflowed (ENOBUFS): some events were lost.
     pub lost: bool,
 }
@@ -103,25 +144,42 @@ fn messages(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
-/// Parse one TCM-USER message (generic header + attributes) if it is a RECONFIG_DEVICE.
-pub fn parse_reconfig(genl: &[u8]) -> Option<Reconfig> {
-    if genl.len() < GENL_HDRLEN || genl[0] != TCMU_CMD_RECONFIG_DEVICE {
+/// Parse one TCM-USER message (generic header + attributes) if it is a device event.
+pub fn parse_event(genl: &[u8]) -> Option<Event> {
+    if genl.len() < GENL_HDRLEN {
         return None;
     }
-    let mut r = Reconfig {
+    let mut ev = Event {
+        kind: EventKind::from_cmd(genl[0])?,
         minor: None,
         device: None,
+        device_id: None,
         dev_config: None,
     };
     for (kind, p) in attrs(&genl[GENL_HDRLEN..]) {
         match kind {
-            TCMU_ATTR_MINOR => r.minor = attr_u32(p),
-            TCMU_ATTR_DEVICE => r.device = Some(attr_string(p)),
-            TCMU_ATTR_DEV_CFG => r.dev_config = Some(attr_string(p)),
+            TCMU_ATTR_MINOR => ev.minor = attr_u32(p),
+            TCMU_ATTR_DEVICE => ev.device = Some(attr_string(p)),
+            TCMU_ATTR_DEVICE_ID => ev.device_id = attr_u32(p),
+            TCMU_ATTR_DEV_CFG => ev.dev_config = Some(attr_string(p)),
             _ => {}
         }
     }
-    Some(r)
+    Some(ev)
+}
+
+/// The `*_DONE` message that answers `kind` for the device `device_id` with `status` (0 or a
+/// negative errno), for the family `family`.
+fn done_message(family: u16, kind: EventKind, device_id: u32, status: i32) -> Vec<u8> {
+    let mut msg = vec![0u8; NLMSG_HDRLEN];
+    msg.extend_from_slice(&[kind.done_cmd(), TCMU_GENL_FAMILY_VERSION, 0, 0]);
+    put_attr(&mut msg, TCMU_ATTR_CMD_STATUS, &status.to_ne_bytes());
+    put_attr(&mut msg, TCMU_ATTR_DEVICE_ID, &device_id.to_ne_bytes());
+    let len = msg.len() as u32;
+    msg[0..4].copy_from_slice(&len.to_ne_bytes());
+    msg[4..6].copy_from_slice(&family.to_ne_bytes());
+    msg[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+    msg
 }
 
 impl TcmuNetlink {
@@ -258,7 +316,22 @@ impl TcmuNetlink {
         ))
     }
 
-    /// Read every queued event; the RECONFIG_DEVICE ones are returned, and whether the
+    /// Answer `ev` with `status` (0, or a negative errno). Without a device id (a kernel that
+    /// does not expect replies) there is nothing to answer.
+    pub fn reply(&self, ev: &Event, status: i32) -> io::Result<()> {
+        let Some(id) = ev.device_id else {
+            return Ok(());
+        };
+        let msg = done_message(self.family, ev.kind, id, status);
+        // SAFETY: send(2) of an initialized buffer on a valid socket (to the kernel, pid 0).
+        let n = unsafe { libc::send(self.fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Read every queued event; the device events are returned, and whether the
     /// kernel dropped some because the socket was full.
     pub fn drain(&mut self) -> Drained {
         let mut out = Drained::default();
@@ -288,7 +361,7 @@ impl TcmuNetlink {
             }
             for (kind, payload) in messages(&self.buf[..n as usize]) {
                 if kind == self.family {
-                    out.events.extend(parse_reconfig(payload));
+                    out.events.extend(parse_event(payload));
                 }
             }
         }
@@ -301,20 +374,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reconfig_events_are_parsed() {
+    fn device_events_are_parsed() {
         let mut genl = vec![TCMU_CMD_RECONFIG_DEVICE, 2, 0, 0];
         put_attr(&mut genl, TCMU_ATTR_DEVICE, b"tcm-user/0/dvd0/mmc//a.iso\0");
         put_attr(&mut genl, TCMU_ATTR_MINOR, &3u32.to_ne_bytes());
+        put_attr(&mut genl, TCMU_ATTR_DEVICE_ID, &17u32.to_ne_bytes());
         put_attr(&mut genl, TCMU_ATTR_DEV_CFG, b"mmc//b.iso\0");
-        let r = parse_reconfig(&genl).unwrap();
+        let r = parse_event(&genl).unwrap();
+        assert_eq!(r.kind, EventKind::Reconfig);
         assert_eq!(r.minor, Some(3));
+        assert_eq!(r.device_id, Some(17));
         assert_eq!(r.device.as_deref(), Some("tcm-user/0/dvd0/mmc//a.iso"));
         assert_eq!(r.dev_config.as_deref(), Some("mmc//b.iso"));
-        // Other commands, truncated attributes and short messages are ignored safely.
-        genl[0] = 1;
-        assert!(parse_reconfig(&genl).is_none());
-        assert!(parse_reconfig(&[3]).is_none());
-        let r = parse_reconfig(&[3, 2, 0, 0, 200, 0, 4, 0, 1]).unwrap();
+        genl[0] = TCMU_CMD_ADDED_DEVICE;
+        assert_eq!(parse_event(&genl).unwrap().kind, EventKind::Added);
+        genl[0] = TCMU_CMD_REMOVED_DEVICE;
+        assert_eq!(parse_event(&genl).unwrap().kind, EventKind::Removed);
+        // Replies, other commands, truncated attributes and short messages are ignored safely.
+        genl[0] = TCMU_CMD_ADDED_DEVICE_DONE;
+        assert!(parse_event(&genl).is_none());
+        assert!(parse_event(&[3]).is_none());
+        let r = parse_event(&[3, 2, 0, 0, 200, 0, 4, 0, 1]).unwrap();
         assert_eq!(r.dev_config, None);
+    }
+
+    #[test]
+    fn a_reply_names_the_done_command_the_device_and_the_status() {
+        let msg = done_message(0x1a, EventKind::Added, 42, -19);
+        let (kind, genl) = messages(&msg).next().unwrap();
+        assert_eq!(kind, 0x1a);
+        assert_eq!(
+            &genl[..2],
+            &[TCMU_CMD_ADDED_DEVICE_DONE, TCMU_GENL_FAMILY_VERSION]
+        );
+        let got: Vec<(u16, Vec<u8>)> = attrs(&genl[GENL_HDRLEN..])
+            .map(|(k, p)| (k, p.to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (TCMU_ATTR_CMD_STATUS, (-19i32).to_ne_bytes().to_vec()),
+                (TCMU_ATTR_DEVICE_ID, 42u32.to_ne_bytes().to_vec()),
+            ]
+        );
+        assert_eq!(
+            done_message(1, EventKind::Removed, 0, 0)[16],
+            TCMU_CMD_REMOVED_DEVICE_DONE
+        );
+        assert_eq!(
+            done_message(1, EventKind::Reconfig, 0, 0)[16],
+            TCMU_CMD_RECONFIG_DEVICE_DONE
+        );
     }
 }

@@ -16,8 +16,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../e2e/lib.sh"
 OUT=$E2E_WORK/out
 
-# The benchmark's own extra: tcmu-runner (file_optical), not needed by the e2e suite.
-E2E_DEB_PACKAGES+=(tcmu-runner)
 e2e_install_deps
 e2e_build || e2e_die "cargo build --release failed"
 e2e_make_big_iso

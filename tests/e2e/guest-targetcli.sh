@@ -9,6 +9,12 @@
 # required: tcli_restored_read
 # required: names_lio_reference names_targetcli names_by_id names_script names_validation
 # required: dbus_nobody_refused dbus_root_changes dbus_checkconfig_open
+# required: runner_reply_mode runner_added_answered runner_removed_answered
+#
+# tcmu-runner is started and stopped first, as on a host where it has run since boot: it
+# switches the kernel to waiting for netlink replies, so every backstore made without
+# nl_reply_supported=-1 — all of targetcli's here — waits in enable, RECONFIG and removal for
+# the daemon's *_DONE answers.
 
 export HOME=$RUN/home
 mkdir -p "$HOME"
@@ -36,6 +42,63 @@ done
 check tcli_dbus_service "owner pid '$owner', daemon $DPID; log: $(grep -i d-bus "$DLOG" | tail -n2 | oneline)" \
     [ "$owner" = "$DPID" ]
 tcli set global auto_save_on_exit=false >/dev/null
+
+step "targetcli: tcmu-runner has run since boot (the kernel waits for netlink replies)"
+mkdir -p "$RUN/runner-log"
+tcmu-runner -l "$RUN/runner-log" >"$OUT/tcmu-runner.out" 2>&1 &
+rpid=$!
+sleep 3
+runner_alive=$(kill -0 "$rpid" 2>/dev/null && echo yes)
+kill -TERM "$rpid" 2>/dev/null
+wait "$rpid" 2>/dev/null
+echo "tcmu-runner ran: ${runner_alive:-no}: $(tail -n 2 "$OUT/tcmu-runner.out" | oneline)"
+# bounded CMD: run CMD in the background, true if it finishes within 20 s (a configfs write
+# the kernel makes wait for a reply nobody gives cannot be killed: it is left behind).
+bounded() {
+    "$@" &
+    local pid=$! i
+    for i in $(seq 1 40); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
+        sleep 0.5
+    done
+    return 1
+}
+probe_hba=$CORE_ROOT/user_77
+probe=$probe_hba/tcprobe
+mkdir -p "$probe"
+printf 'dev_config=mmc/%s,dev_size=%s,hw_block_size=2048' "$SMALL" "$(stat -c %s "$SMALL")" >"$probe/control"
+# What hangs, if anything does: every process in D state and the daemon's threads' stacks.
+hang_report() {
+    echo "=== hang report: $1"
+    ps -eo pid,stat,wchan:32,args | awk 'NR == 1 || $2 ~ /D/'
+    local t
+    for t in /proc/"$DPID"/task/*; do
+        echo "--- $(cat "$t/comm" 2>/dev/null) $(cat "$t/wchan" 2>/dev/null)"
+        cat "$t/stack" 2>/dev/null
+    done
+    dmesg | tail -n 30
+}
+( sleep 60; hang_report "60 s into the reply-mode probe" ) &
+watchdog=$!
+t0=$SECONDS
+if bounded sh -c "echo 1 >'$probe/enable'"; then
+    enabled=yes
+fi
+echo "enable: ${enabled:-blocked} after $((SECONDS - t0)) s"
+# The kernel sets a backstore's mode from its global one when enabling it.
+mode=$(cat "$probe/attrib/nl_reply_supported" 2>/dev/null)
+check runner_reply_mode "runner alive '$runner_alive'; enabled backstore's nl_reply_supported '$mode' (1: the kernel waits)" \
+    [ "$mode" = 1 ]
+check runner_added_answered "enable ${enabled:-did not finish in 20 s}; log: $(grep -i 'answered\|cannot answer' "$DLOG" | tail -n 2 | oneline)" \
+    eval '[ "$enabled" = yes ] && grep -q "tcprobe: answered Added" "$DLOG"'
+wait_status tcprobe served True
+if bounded rmdir "$probe"; then
+    removed=yes
+fi
+rmdir "$probe_hba" 2>/dev/null
+kill "$watchdog" 2>/dev/null
+check runner_removed_answered "rmdir ${removed:-did not finish in 20 s}; log: $(grep -i 'answered' "$DLOG" | tail -n 2 | oneline)" \
+    eval '[ "$removed" = yes ] && grep -q "tcprobe: answered Removed" "$DLOG"'
 
 step "targetcli: user:mmc backstore"
 out=$(tcli ls /backstores; tcli /backstores/user:mmc help create)
