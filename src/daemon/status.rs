@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::configfs;
 use crate::device::Device;
 use crate::media::{self, Loaded, MediaConfig};
 use crate::mmc::medium::DiscStatus;
@@ -26,7 +27,7 @@ const DRIVE_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// One drive, as `status` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriveStatus {
-    /// The backstore's name (`core/user_<hba>/<name>`).
+    /// The backstore's name (its storage object's directory in configfs).
     pub name: String,
     pub hba: u32,
     /// The kernel's `dev_config`.
@@ -272,88 +273,15 @@ pub fn query_daemon(run_dir: &Path) -> Result<Option<Vec<DriveStatus>>, String> 
 
 /// Every `mmc` backstore in configfs: (hba, name, dev_config).
 fn configured_drives(configfs: &Path) -> Vec<(u32, String, String)> {
-    let core = configfs.join("target/core");
     let mut found = Vec::new();
-    let Ok(hbas) = fs::read_dir(&core) else {
-        return found;
-    };
-    for hba in hbas.filter_map(Result::ok) {
-        let hba_name = hba.file_name().to_string_lossy().into_owned();
-        let Some(n) = hba_name
-            .strip_prefix("user_")
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(devs) = fs::read_dir(hba.path()) else {
-            continue;
-        };
-        for dev in devs.filter_map(Result::ok) {
-            if !dev.path().join("attrib").is_dir() {
-                continue;
-            }
-            let config = super::attach::read_dev_config(&dev.path()).unwrap_or_default();
-            if config.split('/').next() == Some(media::config::SUBTYPE) {
-                found.push((n, dev.file_name().to_string_lossy().into_owned(), config));
-            }
+    for (n, name, store) in configfs::user_backstores(configfs) {
+        let config = store.dev_config().unwrap_or_default();
+        if config.split('/').next() == Some(media::config::SUBTYPE) {
+            found.push((n, name, config));
         }
     }
     found.sort();
     found
-}
-
-/// Where a backstore is exported: tcm_loop LUNs as their block device, iSCSI LUNs by IQN.
-fn exports_of(configfs: &Path, backstore: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(want) = fs::canonicalize(backstore) else {
-        return out;
-    };
-    for fabric in ["loopback", "iscsi"] {
-        let Ok(targets) = fs::read_dir(configfs.join("target").join(fabric)) else {
-            continue;
-        };
-        for target in targets.filter_map(Result::ok).filter(|t| t.path().is_dir()) {
-            let Ok(tpgs) = fs::read_dir(target.path()) else {
-                continue;
-            };
-            for tpg in tpgs.filter_map(Result::ok) {
-                if !tpg.file_name().to_string_lossy().starts_with("tpgt_") {
-                    continue;
-                }
-                let Ok(luns) = fs::read_dir(tpg.path().join("lun")) else {
-                    continue;
-                };
-                for lun in luns.filter_map(Result::ok) {
-                    let lun_name = lun.file_name().to_string_lossy().into_owned();
-                    let linked = fs::read_dir(lun.path()).into_iter().flatten().any(|l| {
-                        l.ok()
-                            .and_then(|l| fs::canonicalize(l.path()).ok())
-                            .as_ref()
-                            == Some(&want)
-                    });
-                    if !linked {
-                        continue;
-                    }
-                    let n = lun_name.trim_start_matches("lun_");
-                    let iqn = target.file_name().to_string_lossy().into_owned();
-                    out.push(match fabric {
-                        "loopback" => loop_block_device(&tpg.path(), n)
-                            .unwrap_or_else(|| format!("loopback:{iqn}:lun{n}")),
-                        _ => format!("iscsi:{iqn}:lun{n}"),
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The block device of a tcm_loop LUN: its TPG's `address` is `host:channel:target`.
-fn loop_block_device(tpg: &Path, lun: &str) -> Option<String> {
-    let addr = fs::read_to_string(tpg.join("address")).ok()?;
-    let dir = Path::new("/sys/bus/scsi/devices").join(format!("{}:{lun}", addr.trim()));
-    let block = fs::read_dir(dir.join("block")).ok()?.next()?.ok()?;
-    Some(format!("/dev/{}", block.file_name().to_string_lossy()))
 }
 
 /// Every configured drive: live from the daemon where it serves it, else read-only.
@@ -371,10 +299,7 @@ pub fn collect(run_dir: &Path, configfs: &Path) -> (Vec<DriveStatus>, bool) {
             .find(|d| d.hba == hba && d.name == name)
             .cloned()
             .unwrap_or_else(|| offline_view(hba, &name, &config));
-        st.exports = exports_of(
-            configfs,
-            &configfs.join(format!("target/core/user_{hba}/{name}")),
-        );
+        st.exports = configfs::exports_of(configfs, &configfs::backstore(configfs, hba, &name));
         all.push(st);
     }
     (all, daemon_up)
@@ -451,20 +376,14 @@ mod tests {
         let root = std::env::temp_dir().join(format!("tcmu-mmc-status-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         let iso = root.join("disc.iso");
-        let dev = root.join("cfs/target/core/user_3/dvd0");
-        fs::create_dir_all(dev.join("attrib")).unwrap();
+        let cfs = root.join("cfs");
+        fs::create_dir_all(&root).unwrap();
         fs::write(&iso, vec![1u8; 2048 * 5]).unwrap();
-        fs::write(
-            dev.join("attrib/dev_config"),
-            format!("mmc/{}\n", iso.display()),
-        )
-        .unwrap();
+        configfs::fake::backstore(&cfs, 3, "dvd0", &format!("mmc/{}\n", iso.display()));
         // Another handler's backstore is not ours.
-        let other = root.join("cfs/target/core/user_4/fo");
-        fs::create_dir_all(other.join("attrib")).unwrap();
-        fs::write(other.join("attrib/dev_config"), "file_optical//x\n").unwrap();
+        configfs::fake::backstore(&cfs, 4, "fo", "file_optical//x\n");
 
-        let (drives, up) = collect(&root.join("run"), &root.join("cfs"));
+        let (drives, up) = collect(&root.join("run"), &cfs);
         assert!(!up);
         assert_eq!(drives.len(), 1, "{drives:?}");
         let d = &drives[0];
@@ -504,39 +423,17 @@ mod export_tests {
     use super::*;
 
     #[test]
-    fn loopback_and_iscsi_luns_are_found_through_their_links() {
+    fn drives_carry_their_exports() {
         let root = std::env::temp_dir().join(format!("tcmu-mmc-exports-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         let cfs = root.join("cfs");
-        let so = cfs.join("target/core/user_1/tc0");
-        fs::create_dir_all(so.join("attrib")).unwrap();
-        fs::write(so.join("attrib/dev_config"), "mmc/\n").unwrap();
-        let lun = cfs.join("target/loopback/naa.500140511/tpgt_1/lun/lun_3");
-        fs::create_dir_all(&lun).unwrap();
-        fs::write(lun.join("alua_tg_pt_gp"), "x").unwrap();
-        std::os::unix::fs::symlink(&so, lun.join("a1b2c3")).unwrap();
-        fs::write(
-            lun.parent().unwrap().parent().unwrap().join("address"),
-            "9:0:1\n",
-        )
-        .unwrap();
-        let other = cfs.join("target/loopback/naa.500140522/tpgt_1/lun/lun_0");
-        fs::create_dir_all(&other).unwrap();
-        let ilun = cfs.join("target/iscsi/iqn.2026-11.test:dvd/tpgt_1/lun/lun_7");
-        fs::create_dir_all(&ilun).unwrap();
-        std::os::unix::fs::symlink(&so, ilun.join("d4e5")).unwrap();
+        let so = configfs::fake::backstore(&cfs, 1, "tc0", "mmc/\n");
+        configfs::fake::lun(&cfs, "loopback", "naa.500140511", 1, 3, Some(&so));
+        configfs::fake::lun(&cfs, "iscsi", "iqn.2026-11.test:dvd", 1, 7, Some(&so));
 
-        let ex = exports_of(&cfs, &so);
-        // No /sys/bus/scsi device 9:0:1:3 here: the LUN is named by its target.
-        assert_eq!(
-            ex,
-            vec![
-                "loopback:naa.500140511:lun3".to_string(),
-                "iscsi:iqn.2026-11.test:dvd:lun7".to_string()
-            ]
-        );
         let (drives, _) = collect(&root.join("run"), &cfs);
         assert_eq!(drives.len(), 1);
+        assert_eq!(drives[0].exports, configfs::exports_of(&cfs, &so));
         assert_eq!(drives[0].exports.len(), 2);
         let _ = fs::remove_dir_all(&root);
     }
