@@ -239,6 +239,14 @@ fn loop_block_device(tpg: &Path, lun: &str) -> Option<String> {
 pub mod fake {
     use super::*;
 
+    /// A fresh, empty scratch directory `tcmu-mmc-<tag>-<pid>` for a fake configfs root (and
+    /// whatever the test keeps beside it).
+    pub fn root(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("tcmu-mmc-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        root
+    }
+
     /// A TCMU storage object `user_<hba>/<name>` under `root` with this `dev_config` (as the
     /// kernel shows it, newline included where wanted).
     pub fn backstore(root: &Path, hba: u32, name: &str, dev_config: &str) -> Backstore {
@@ -299,13 +307,6 @@ pub mod fake {
 mod tests {
     use super::*;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let root =
-            std::env::temp_dir().join(format!("tcmu-mmc-configfs-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        root
-    }
-
     #[test]
     fn backstores_are_where_lio_puts_them() {
         let root = Path::new("/sys/kernel/config");
@@ -317,7 +318,7 @@ mod tests {
 
     #[test]
     fn user_backstores_are_tcmus_storage_objects() {
-        let root = scratch("list");
+        let root = fake::root("configfs-list");
         let dvd = fake::backstore(&root, 3, "dvd0", "mmc/\n");
         // Not a storage object (no attrib/), another backstore's HBA, a HBA without a number.
         fs::create_dir_all(root.join("target/core/user_3/stray")).unwrap();
@@ -346,7 +347,7 @@ mod tests {
 
     #[test]
     fn loopback_and_iscsi_luns_are_found_through_their_links() {
-        let root = scratch("exports");
+        let root = fake::root("configfs-exports");
         let so = fake::backstore(&root, 1, "tc0", "mmc/\n");
         let lun = fake::lun(&root, LOOPBACK, "naa.500140511", 1, 3, Some(&so));
         fs::write(lun.join("alua_tg_pt_gp"), "x").unwrap();

@@ -427,8 +427,7 @@ mod tests {
 
     #[test]
     fn change_medium_writes_the_kernel_configuration() {
-        let root = std::env::temp_dir().join(format!("tcmu-mmc-dbus-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = configfs::fake::root("dbus");
         let dev = configfs::fake::backstore(&root, 2, "dvd0", "mmc//old.iso\n");
         let iso = root.join("new.iso");
         fs::write(&iso, vec![0u8; 4096]).unwrap();
@@ -501,8 +500,7 @@ mod tests {
 
     #[test]
     fn media_dirs_bind_change_medium_and_dev_config_alike() {
-        let root = std::env::temp_dir().join(format!("tcmu-mmc-dbus-roots-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = configfs::fake::root("dbus-roots");
         let media_dir = root.join("media");
         let elsewhere = root.join("elsewhere");
         fs::create_dir_all(&media_dir).unwrap();

@@ -185,9 +185,7 @@ mod tests {
 
     /// A backstore directory with an empty wwn group.
     fn scratch(tag: &str) -> Backstore {
-        let dir = std::env::temp_dir().join(format!("tcmu-mmc-wwn-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fake::wwn_group(&dir)
+        fake::wwn_group(&fake::root(&format!("wwn-{tag}")))
     }
 
     /// A backstore's wwn group as Linux 6.1 shows it, with these names.

@@ -173,8 +173,7 @@ mod tests {
 
     #[test]
     fn unserved_drives_are_read_from_configfs_and_their_files() {
-        let root = std::env::temp_dir().join(format!("tcmu-mmc-status-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = configfs::fake::root("status");
         let iso = root.join("disc.iso");
         let cfs = root.join("cfs");
         fs::create_dir_all(&root).unwrap();
@@ -216,17 +215,10 @@ mod tests {
         rw.format(100);
         assert_eq!(disc_state(&rw), "formatted");
     }
-}
-
-#[cfg(test)]
-mod export_tests {
-    use super::*;
-    use std::fs;
 
     #[test]
     fn drives_carry_their_exports() {
-        let root = std::env::temp_dir().join(format!("tcmu-mmc-exports-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = configfs::fake::root("exports");
         let cfs = root.join("cfs");
         let so = configfs::fake::backstore(&cfs, 1, "tc0", "mmc/\n");
         configfs::fake::lun(&cfs, "loopback", "naa.500140511", 1, 3, Some(&so));
