@@ -6,6 +6,7 @@ use std::path::Path;
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use super::configfs::Backstore;
 use crate::ring::RingMemory;
 
 /// The device's shared region, mapped from its uio node.
@@ -41,21 +42,14 @@ pub fn open_and_map(dev: &Path, size: usize) -> io::Result<(File, UioMapping)> {
     Ok((file, UioMapping { map }))
 }
 
-/// Write one of the device's `action/` files (`block_dev`, `reset_ring`). Failures are logged
-/// and ignored: kernels without the action directory, or a device being removed, still work.
+/// Write one of the device's `action/` files (see [`Backstore::action`]).
 pub fn action(configfs_dir: &Path, name: &str, value: &str) {
-    let path = configfs_dir.join("action").join(name);
-    if let Err(e) = std::fs::write(&path, value) {
-        log::debug!("{}={value}: {e}", path.display());
-    }
+    Backstore::at(configfs_dir).action(name, value);
 }
 
-/// Read the device's `attrib/dev_config`, the authoritative configuration (the uio name may be
-/// cut short).
+/// Read the device's `attrib/dev_config` (see [`Backstore::dev_config`]).
 pub fn read_dev_config(configfs_dir: &Path) -> Option<String> {
-    std::fs::read_to_string(configfs_dir.join("attrib/dev_config"))
-        .ok()
-        .map(|s| s.trim_end_matches('\n').to_owned())
+    Backstore::at(configfs_dir).dev_config()
 }
 
 /// Whether the kernel waits for a netlink reply to this device's events: its

@@ -12,7 +12,6 @@
 //!
 //! The bus is optional: without one the daemon serves drives as usual and keeps trying to
 //! connect in the background, so starting D-Bus later still brings the integration up.
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use zbus::blocking::Connection;
 
 use std::sync::Arc;
 
+use super::configfs::{self, attrib, Backstore};
 use crate::media::{self, config::SUBTYPE, MediaRoots};
 
 pub const SERVICE: &str = "org.kernel.TCMUService1";
@@ -275,23 +275,19 @@ async fn ask_polkit(conn: &zbus::Connection, sender: &str) -> PolkitAnswer {
     }
 }
 
-/// The configfs directory of the `mmc` backstore called `name`.
-fn find_backstore(configfs: &Path, name: &str) -> Result<PathBuf, (i32, String)> {
+/// The `mmc` backstore called `name`.
+fn find_backstore(configfs: &Path, name: &str) -> Result<Backstore, (i32, String)> {
     if name.is_empty() || name.contains('/') || name.starts_with('.') {
         return Err((
             libc::EINVAL,
             format!("{name:?} is not a storage object name"),
         ));
     }
-    let core = configfs.join("target/core");
-    let mut found: Vec<PathBuf> = fs::read_dir(&core)
+    let mut found: Vec<Backstore> = configfs::backstores_named(configfs, name)
         .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|h| h.file_name().to_string_lossy().starts_with("user_"))
-        .map(|h| h.path().join(name))
         .filter(|d| {
-            super::attach::read_dev_config(d).is_some_and(|c| c.split('/').next() == Some(SUBTYPE))
+            d.dev_config()
+                .is_some_and(|c| c.split('/').next() == Some(SUBTYPE))
         })
         .collect();
     match found.len() {
@@ -318,18 +314,18 @@ pub fn change_medium(
     config: &str,
 ) -> Result<String, (i32, String)> {
     let what = media::check_config(config, roots).map_err(|why| (libc::EINVAL, why))?;
-    let dir = find_backstore(configfs, name)?;
+    let store = find_backstore(configfs, name)?;
     let write = |attr: &str, value: &str| {
-        fs::write(dir.join("attrib").join(attr), value).map_err(|e| {
+        store.write_attrib(attr, value).map_err(|e| {
             (
                 e.raw_os_error().unwrap_or(libc::EIO),
                 format!("the kernel refused {attr}={value:?} for {name}: {e}"),
             )
         })
     };
-    write("dev_config", config)?;
+    write(attrib::DEV_CONFIG, config)?;
     if size != 0 {
-        write("dev_size", &size.to_string())?;
+        write(attrib::DEV_SIZE, &size.to_string())?;
     }
     Ok(format!("{name}: {what}"))
 }
@@ -427,14 +423,12 @@ fn publish(conn: &Connection, handler: Handler) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn change_medium_writes_the_kernel_configuration() {
-        let root = std::env::temp_dir().join(format!("tcmu-mmc-dbus-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        let dev = root.join("target/core/user_2/dvd0/attrib");
-        fs::create_dir_all(&dev).unwrap();
-        fs::write(dev.join("dev_config"), "mmc//old.iso\n").unwrap();
+        let root = configfs::fake::root("dbus");
+        let dev = configfs::fake::backstore(&root, 2, "dvd0", "mmc//old.iso\n");
         let iso = root.join("new.iso");
         fs::write(&iso, vec![0u8; 4096]).unwrap();
         let cfg = format!("mmc/{}", iso.display());
@@ -442,8 +436,8 @@ mod tests {
 
         let what = change_medium(&root, &any, "dvd0", 4096, &cfg).unwrap();
         assert!(what.contains("dvd-rom"), "{what}");
-        assert_eq!(fs::read_to_string(dev.join("dev_config")).unwrap(), cfg);
-        assert_eq!(fs::read_to_string(dev.join("dev_size")).unwrap(), "4096");
+        assert_eq!(dev.read_attrib(attrib::DEV_CONFIG).unwrap(), cfg);
+        assert_eq!(dev.read_attrib(attrib::DEV_SIZE).unwrap(), "4096");
 
         let (errno, why) = change_medium(&root, &any, "dvd9", 0, &cfg).unwrap_err();
         assert_eq!(errno, libc::ENODEV);
@@ -452,7 +446,7 @@ mod tests {
         assert_eq!(errno, libc::EINVAL);
         assert!(why.contains("speed"), "{why}");
         // Refused strings leave the configuration alone.
-        assert_eq!(fs::read_to_string(dev.join("dev_config")).unwrap(), cfg);
+        assert_eq!(dev.read_attrib(attrib::DEV_CONFIG).unwrap(), cfg);
         assert!(change_medium(&root, &any, "../x", 0, &cfg).is_err());
         let _ = fs::remove_dir_all(&root);
     }
@@ -506,14 +500,11 @@ mod tests {
 
     #[test]
     fn media_dirs_bind_change_medium_and_dev_config_alike() {
-        let root = std::env::temp_dir().join(format!("tcmu-mmc-dbus-roots-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+        let root = configfs::fake::root("dbus-roots");
         let media_dir = root.join("media");
         let elsewhere = root.join("elsewhere");
         fs::create_dir_all(&media_dir).unwrap();
         fs::create_dir_all(&elsewhere).unwrap();
-        let dev = root.join("target/core/user_4/dvd0/attrib");
-        fs::create_dir_all(&dev).unwrap();
         let inside = media_dir.join("in.iso");
         let outside = elsewhere.join("secret");
         fs::write(&inside, vec![0u8; 4096]).unwrap();
@@ -521,7 +512,7 @@ mod tests {
         let link = media_dir.join("link.iso");
         std::os::unix::fs::symlink(&outside, &link).unwrap();
         let cfg_in = format!("mmc/{}", inside.display());
-        fs::write(dev.join("dev_config"), &cfg_in).unwrap();
+        let dev = configfs::fake::backstore(&root, 4, "dvd0", &cfg_in);
         let roots = MediaRoots::new(std::slice::from_ref(&media_dir)).unwrap();
 
         for bad in [&outside, &link] {
@@ -530,7 +521,7 @@ mod tests {
             let (errno, why) = change_medium(&root, &roots, "dvd0", 0, &cfg).unwrap_err();
             assert_eq!(errno, libc::EINVAL);
             assert!(why.contains("outside the media directories"), "{why}");
-            assert_eq!(fs::read_to_string(dev.join("dev_config")).unwrap(), cfg_in);
+            assert_eq!(dev.read_attrib(attrib::DEV_CONFIG).unwrap(), cfg_in);
             // ... and the same string arriving as dev_config (RECONFIG, attach) is no disc.
             let parsed = media::MediaConfig::parse(&cfg).unwrap();
             match media::load_within(&parsed, &roots) {

@@ -16,8 +16,9 @@
 //! starts with INQUIRY: the drive therefore re-reads them before every INQUIRY (a few small
 //! configfs reads, a handful of times per LUN discovery), at attach and on every medium change.
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use super::configfs::{wwn, Backstore};
 use crate::scsi::spc::{Identity, LIO_COMPANY_ID};
 
 /// tcmu-mmc's own names, for what the backstore leaves unset.
@@ -43,28 +44,20 @@ pub struct WwnNames {
 impl WwnNames {
     /// Read the backstore's `wwn/` group. A missing file (older kernels, no group) is unset; a
     /// missing backstore is an error.
-    pub fn read(configfs_dir: &Path) -> io::Result<Self> {
-        if !configfs_dir.is_dir() {
+    pub fn read(backstore: &Backstore) -> io::Result<Self> {
+        if !backstore.exists() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("{} is gone", configfs_dir.display()),
+                format!("{} is gone", backstore.dir().display()),
             ));
         }
-        let wwn = configfs_dir.join("wwn");
-        let read = |name: &str| match std::fs::read_to_string(wwn.join(name)) {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io::Error::new(
-                e.kind(),
-                format!("{}: {e}", wwn.join(name).display()),
-            )),
-        };
+        let read = |name: &str| backstore.read_wwn(name);
         Ok(WwnNames {
-            vendor: read("vendor_id")?.and_then(|s| parse_vendor(&s)),
-            product: read("product_id")?.and_then(|s| parse_name(&s)),
-            revision: read("revision")?.and_then(|s| parse_name(&s)),
-            serial: read("vpd_unit_serial")?.and_then(|s| parse_serial(&s)),
-            company_id: read("company_id")?.and_then(|s| parse_company_id(&s)),
+            vendor: read(wwn::VENDOR_ID)?.and_then(|s| parse_vendor(&s)),
+            product: read(wwn::PRODUCT_ID)?.and_then(|s| parse_name(&s)),
+            revision: read(wwn::REVISION)?.and_then(|s| parse_name(&s)),
+            serial: read(wwn::VPD_UNIT_SERIAL)?.and_then(|s| parse_serial(&s)),
+            company_id: read(wwn::COMPANY_ID)?.and_then(|s| parse_company_id(&s)),
         })
     }
 
@@ -119,7 +112,7 @@ pub fn default_serial(label: &str) -> String {
 
 /// Reads one drive's names again whenever asked, and says when they changed.
 pub struct IdentityReader {
-    configfs_dir: PathBuf,
+    backstore: Backstore,
     label: String,
     default_serial: String,
     current: Identity,
@@ -129,14 +122,15 @@ impl IdentityReader {
     /// Read the names for the first time (tcmu-mmc's own where unreadable).
     pub fn new(configfs_dir: PathBuf, label: &str) -> Self {
         let default_serial = default_serial(label);
-        let names = WwnNames::read(&configfs_dir).unwrap_or_else(|e| {
+        let backstore = Backstore::at(configfs_dir);
+        let names = WwnNames::read(&backstore).unwrap_or_else(|e| {
             log::warn!("drive {label}: cannot read its wwn names ({e}); using tcmu-mmc's own");
             WwnNames::default()
         });
         let current = names.identity(&default_serial);
         log::info!("drive {label}: INQUIRY {}", describe(&current));
         IdentityReader {
-            configfs_dir,
+            backstore,
             label: label.to_owned(),
             default_serial,
             current,
@@ -150,7 +144,7 @@ impl IdentityReader {
     /// Read the names again: the new identity if it differs from the last one. A failed read
     /// (the backstore going away) keeps the last one.
     pub fn reread(&mut self) -> Option<Identity> {
-        let names = match WwnNames::read(&self.configfs_dir) {
+        let names = match WwnNames::read(&self.backstore) {
             Ok(n) => n,
             Err(e) => {
                 log::debug!("drive {}: wwn names not re-read: {e}", self.label);
@@ -186,39 +180,37 @@ fn describe(id: &Identity) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::daemon::configfs::fake;
     use std::fs;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("tcmu-mmc-wwn-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("wwn")).unwrap();
-        dir
+    /// A backstore directory with an empty wwn group.
+    fn scratch(tag: &str) -> Backstore {
+        fake::wwn_group(&fake::root(&format!("wwn-{tag}")))
     }
 
     /// A backstore's wwn group as Linux 6.1 shows it, with these names.
-    fn backstore(dir: &Path, [vendor, product, revision, serial, company]: [&str; 5]) {
-        let wwn = dir.join("wwn");
-        fs::write(wwn.join("vendor_id"), format!("{vendor}\n")).unwrap();
-        fs::write(wwn.join("product_id"), format!("{product}\n")).unwrap();
-        fs::write(wwn.join("revision"), format!("{revision}\n")).unwrap();
-        fs::write(
-            wwn.join("vpd_unit_serial"),
-            format!("T10 VPD Unit Serial Number: {serial}\n"),
-        )
-        .unwrap();
-        fs::write(wwn.join("company_id"), format!("{company}\n")).unwrap();
+    fn backstore(store: &Backstore, [vendor, product, revision, serial, company]: [&str; 5]) {
+        fake::write_wwn(store, wwn::VENDOR_ID, &format!("{vendor}\n"));
+        fake::write_wwn(store, wwn::PRODUCT_ID, &format!("{product}\n"));
+        fake::write_wwn(store, wwn::REVISION, &format!("{revision}\n"));
+        fake::write_wwn(
+            store,
+            wwn::VPD_UNIT_SERIAL,
+            &format!("T10 VPD Unit Serial Number: {serial}\n"),
+        );
+        fake::write_wwn(store, wwn::COMPANY_ID, &format!("{company}\n"));
     }
 
     /// What Linux 6.1 shows for a fresh `user` backstore.
-    fn fresh_backstore(dir: &Path) {
-        backstore(dir, ["LIO-ORG", "", "", "", "0x001405"]);
+    fn fresh_backstore(store: &Backstore) {
+        backstore(store, ["LIO-ORG", "", "", "", "0x001405"]);
     }
 
     #[test]
     fn a_fresh_backstore_keeps_tcmu_mmcs_names() {
-        let dir = scratch("fresh");
-        fresh_backstore(&dir);
-        let names = WwnNames::read(&dir).unwrap();
+        let store = scratch("fresh");
+        fresh_backstore(&store);
+        let names = WwnNames::read(&store).unwrap();
         assert_eq!(
             names,
             WwnNames {
@@ -231,30 +223,30 @@ mod tests {
         assert_eq!(&id.product, b"Virtual DVD-RW  ");
         assert_eq!(&id.revision, b"0001");
         assert_eq!(id.serial, "MMC0000000000AB");
-        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(store.dir());
     }
 
     #[test]
     fn set_names_are_what_inquiry_says() {
-        let dir = scratch("set");
-        backstore(&dir, ["STGT_DVD", "DVD101", "0010", "XYZ123", "0x123456"]);
-        let id = WwnNames::read(&dir).unwrap().identity("unused");
+        let store = scratch("set");
+        backstore(&store, ["STGT_DVD", "DVD101", "0010", "XYZ123", "0x123456"]);
+        let id = WwnNames::read(&store).unwrap().identity("unused");
         assert_eq!(&id.vendor, b"STGT_DVD");
         assert_eq!(&id.product, b"DVD101          ");
         assert_eq!(&id.revision, b"0010");
         assert_eq!(id.serial, "XYZ123");
         assert_eq!(id.company_id, 0x12_3456);
-        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(store.dir());
     }
 
     #[test]
     fn without_a_wwn_group_the_defaults_hold() {
-        let dir = scratch("none");
-        fs::remove_dir_all(dir.join("wwn")).unwrap();
-        let id = WwnNames::read(&dir).unwrap().identity("MMCX");
+        let store = scratch("none");
+        fake::remove_wwn_group(&store);
+        let id = WwnNames::read(&store).unwrap().identity("MMCX");
         assert_eq!((&id.vendor, id.serial.as_str()), (b"TCMU-MMC", "MMCX"));
         assert_eq!(id.company_id, LIO_COMPANY_ID);
-        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(store.dir());
     }
 
     #[test]
@@ -278,31 +270,31 @@ mod tests {
 
     #[test]
     fn the_reader_reports_a_change_once() {
-        let dir = scratch("reader");
-        fresh_backstore(&dir);
-        let mut reader = IdentityReader::new(dir.clone(), "user_3/dvd");
-        assert_eq!(reader.current().serial, default_serial("user_3/dvd"));
+        let store = scratch("reader");
+        fresh_backstore(&store);
+        let mut reader = IdentityReader::new(store.dir().to_owned(), "3/dvd");
+        assert_eq!(reader.current().serial, default_serial("3/dvd"));
         assert_eq!(reader.reread(), None);
         // rtslib writes the serial after enabling, i.e. after the daemon attached.
-        fs::write(
-            dir.join("wwn/vpd_unit_serial"),
+        fake::write_wwn(
+            &store,
+            wwn::VPD_UNIT_SERIAL,
             "T10 VPD Unit Serial Number: XYZ123\n",
-        )
-        .unwrap();
+        );
         let changed = reader.reread().expect("a new serial is a change");
         assert_eq!(changed.serial, "XYZ123");
         assert_eq!(reader.current(), &changed);
         assert_eq!(reader.reread(), None);
         // The backstore going away keeps the last names.
-        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(store.dir()).unwrap();
         assert_eq!(reader.reread(), None);
         assert_eq!(reader.current().serial, "XYZ123");
     }
 
     #[test]
     fn default_serials_are_stable_and_distinct() {
-        assert_eq!(default_serial("user_1/d0"), default_serial("user_1/d0"));
-        assert_ne!(default_serial("user_1/d0"), default_serial("user_2/d0"));
-        assert_eq!(default_serial("user_1/d0").len(), 15);
+        assert_eq!(default_serial("1/d0"), default_serial("1/d0"));
+        assert_ne!(default_serial("1/d0"), default_serial("2/d0"));
+        assert_eq!(default_serial("1/d0").len(), 15);
     }
 }

@@ -1,6 +1,7 @@
 //! The daemon: finds TCMU devices of subtype `mmc` at start-up and as they come and go, runs
 //! one event loop per drive, and exits cleanly on SIGTERM/SIGINT.
 pub mod attach;
+pub mod configfs;
 pub mod dbus;
 pub mod drive_loop;
 pub mod identity;
@@ -158,7 +159,7 @@ pub fn run(opts: Options) -> io::Result<()> {
         Interest::READABLE,
     )?;
 
-    if !opts.configfs.join("target").exists() {
+    if !configfs::has_target(&opts.configfs) {
         log::warn!(
             "{} has no target/ directory: is configfs mounted and target_core_user loaded?",
             opts.configfs.display()

@@ -36,7 +36,7 @@ impl TcmuName {
 
     /// The device's directory in configfs.
     pub fn configfs_dir(&self, configfs: &Path) -> PathBuf {
-        configfs.join(format!("target/core/user_{}/{}", self.hba, self.device))
+        super::configfs::backstore(configfs, self.hba, &self.device).into_dir()
     }
 
     /// A stable label for logs: `<hba>/<device>`.
