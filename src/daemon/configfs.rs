@@ -33,6 +33,8 @@ pub mod attrib {
     pub const DEV_CONFIG: &str = "dev_config";
     /// The device's size in bytes.
     pub const DEV_SIZE: &str = "dev_size";
+    /// Above 0 when the kernel waits for a netlink reply to the device's events.
+    pub const NL_REPLY_SUPPORTED: &str = "nl_reply_supported";
 }
 
 /// TCMU's `action/` files.
@@ -98,6 +100,16 @@ impl Backstore {
         self.read_attrib(attrib::DEV_CONFIG)
             .ok()
             .map(|s| s.trim_end_matches('\n').to_owned())
+    }
+
+    /// Whether the kernel waits for a netlink reply to this device's events: its
+    /// `attrib/nl_reply_supported` is above 0 (set from the kernel's global reply mode when the
+    /// device was made, unless its `control` said otherwise).
+    pub fn waits_for_netlink_replies(&self) -> bool {
+        self.read_attrib(attrib::NL_REPLY_SUPPORTED)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .is_some_and(|v| v > 0)
     }
 
     /// Write one of the device's `action/` files (`block_dev`, `reset_ring`). Failures are

@@ -12,6 +12,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::attach::{self, UioMapping};
+use super::configfs::{action, Backstore};
 use super::identity::IdentityReader;
 use super::uio::UioDevice;
 use crate::device::Device;
@@ -200,6 +201,7 @@ fn run(
     roots: &media::MediaRoots,
 ) -> io::Result<Exit> {
     let label = uio.name.label();
+    let backstore = Backstore::at(configfs_dir.clone());
     let size = uio
         .map_size
         .ok_or_else(|| io::Error::other("map0 size unknown"))?;
@@ -207,16 +209,16 @@ fn run(
     // flight is failed back to the initiator as BUSY, which it retries. The ring is reset
     // only once the node is ours: a device another process holds open (the kernel allows one
     // opener) keeps its ring.
-    attach::action(&configfs_dir, "block_dev", "1");
+    backstore.action(action::BLOCK_DEV, "1");
     let opened = attach::open_and_map(&uio.dev_path(), size);
     if opened.is_ok() {
-        attach::action(&configfs_dir, "reset_ring", "1");
+        backstore.action(action::RESET_RING, "1");
     }
-    attach::action(&configfs_dir, "block_dev", "0");
+    backstore.action(action::BLOCK_DEV, "0");
     let (mut file, mapping) = opened?;
     let mut ring = Ring::new(mapping).map_err(io::Error::other)?;
 
-    let dev_config = attach::read_dev_config(&configfs_dir).unwrap_or(uio.name.config.clone());
+    let dev_config = backstore.dev_config().unwrap_or(uio.name.config.clone());
     let loaded = load_medium(&label, &dev_config, roots);
     let mut names = IdentityReader::new(configfs_dir.clone(), &label);
     let mut device = Device::new(names.current().clone(), loaded);
@@ -282,10 +284,10 @@ fn run(
         exit = serve(&mut device, &mut ring, &mut file).err();
     }
     // Clean detach: everything fetched has been completed (commands are answered in line).
-    attach::action(&configfs_dir, "block_dev", "1");
+    backstore.action(action::BLOCK_DEV, "1");
     drop(ring);
     drop(file);
-    attach::action(&configfs_dir, "block_dev", "0");
+    backstore.action(action::BLOCK_DEV, "0");
     log::info!("drive {label}: detached");
     Ok(exit.unwrap_or(Exit::Stopped))
 }

@@ -347,8 +347,8 @@ impl Daemon {
                 // The writer of `enable` or `dev_config` holds no directory: configfs may be
                 // read now.
                 netlink::EventKind::Added | netlink::EventKind::Reconfig => {
-                    let dir = name.configfs_dir(&self.paths.configfs);
-                    let waits = attach::waits_for_netlink_replies(&dir);
+                    let waits = configfs::Backstore::at(name.configfs_dir(&self.paths.configfs))
+                        .waits_for_netlink_replies();
                     self.reply_modes.insert(key, waits);
                     waits
                 }
@@ -413,7 +413,8 @@ impl Daemon {
                 let changed = drives
                     .into_iter()
                     .filter_map(|(node, dir, config)| {
-                        attach::read_dev_config(&dir)
+                        configfs::Backstore::at(dir)
+                            .dev_config()
                             .filter(|now| *now != config)
                             .map(|now| (node, now))
                     })
