@@ -49,7 +49,7 @@ enum Command {
 enum DiscAction {
     /// Create a blank disc: an empty image and its recorded type.
     Create {
-        /// dvd+r, dvd+r-dl, dvd+rw, dvd-ram, dvd-rw or cd-rw.
+        /// dvd+r, dvd+r-dl, dvd-r, dvd-r-dl, dvd+rw, dvd-ram, dvd-rw or cd-rw.
         #[arg(long = "type", value_name = "TYPE")]
         kind: String,
         /// Capacity in 2048-byte blocks (default: the type's usual size).

@@ -422,6 +422,9 @@ struct Kind {
     blankable: bool,
     /// Sold formatted, and keeps its data when formatted again (DVD-RAM).
     ram: bool,
+    /// Recorded sequentially until formatted (DVD-RW): this model formats it at the start and
+    /// after every BLANK, and covers it only while it is written in place.
+    sequential_when_blank: bool,
 }
 
 const KINDS: [Kind; 4] = [
@@ -432,6 +435,7 @@ const KINDS: [Kind; 4] = [
         packet: 0,
         blankable: false,
         ram: false,
+        sequential_when_blank: false,
     },
     Kind {
         option: "type=dvd-ram",
@@ -440,6 +444,7 @@ const KINDS: [Kind; 4] = [
         packet: 0,
         blankable: false,
         ram: true,
+        sequential_when_blank: false,
     },
     Kind {
         option: "type=dvd-rw",
@@ -448,6 +453,7 @@ const KINDS: [Kind; 4] = [
         packet: 16,
         blankable: true,
         ram: false,
+        sequential_when_blank: true,
     },
     Kind {
         option: "type=cd-rw",
@@ -456,6 +462,7 @@ const KINDS: [Kind; 4] = [
         packet: 32,
         blankable: true,
         ram: false,
+        sequential_when_blank: false,
     },
 ];
 
@@ -473,6 +480,21 @@ fn rewritable(kind: Kind, ops: Vec<Op>) -> Result<(), TestCaseError> {
         Vec::new()
     };
     let mut tray_open = false;
+    // A DVD-RW becomes a disc written in place once formatted.
+    let format_for_overwrite = |rig: &mut Rig, data: &mut Vec<u8>| -> Result<(), TestCaseError> {
+        let c = format_unit(rig, kind.format, kind.param);
+        prop_assert_eq!(
+            c.status,
+            0,
+            "formatting {} for restricted overwrite",
+            kind.option
+        );
+        *data = vec![0; size as usize * BLOCK];
+        Ok(())
+    };
+    if kind.sequential_when_blank {
+        format_for_overwrite(&mut rig, &mut data)?;
+    }
     for (step, op) in ops.into_iter().enumerate() {
         let formatted = !data.is_empty();
         let ctx = format!("step {step}: {op:?}, formatted {formatted}");
@@ -531,6 +553,9 @@ fn rewritable(kind: Kind, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 } else if kind.blankable {
                     prop_assert_eq!(c.status, 0, "{}", ctx);
                     data.clear();
+                    if kind.sequential_when_blank {
+                        format_for_overwrite(&mut rig, &mut data)?;
+                    }
                 } else {
                     prop_assert_eq!(key(&c), 5, "{}", ctx);
                 }

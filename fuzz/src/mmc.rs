@@ -65,6 +65,11 @@ pub const STATES: &[&str] = &[
     "cd-rw-formatted",
     "dvd+r-tray-open",
     "dvd+r-unit-attention",
+    "dvd-r-blank",
+    "dvd-r-incomplete",
+    "dvd-r-reserved-open",
+    "dvd-r-dl-blank",
+    "dvd-rw-sequential-incomplete",
 ];
 
 /// The medium of state `index` (capacity `cap` where the kind allows a choice), whether the
@@ -126,6 +131,26 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
         "cd-rw-formatted" => {
             let mut m = blank(MediumKind::CdRw);
             m.format(m.capacity());
+            Some(m)
+        }
+        "dvd-r-blank" => Some(blank(MediumKind::DvdMinusR)),
+        "dvd-r-incomplete" => {
+            let mut m = blank(MediumKind::DvdMinusR);
+            m.commit_write(0, 16);
+            m.close_session().expect("close session");
+            Some(m)
+        }
+        "dvd-r-reserved-open" => {
+            let mut m = blank(MediumKind::DvdMinusR);
+            m.reserve_track_exact(m.capacity() / 2).expect("reserve");
+            m.commit_write(0, 5);
+            Some(m)
+        }
+        "dvd-r-dl-blank" => Some(blank(MediumKind::DvdMinusRDualLayer)),
+        "dvd-rw-sequential-incomplete" => {
+            let mut m = blank(MediumKind::DvdRw);
+            m.commit_write(0, 48);
+            m.close_session().expect("close session");
             Some(m)
         }
         other => unreachable!("state {other}"),

@@ -32,7 +32,7 @@ pub const CONFIG_DESC: &str = concat!(
     "Path to an image file, then optional ';'-separated options:\n",
     "  /srv/media/disc.iso     a file with data is a DVD-ROM\n",
     "  /srv/media/blank.img    an empty file is a blank DVD+R (burn it with growisofs, wodim ...)\n",
-    "  ;type=dvd+r|dvd+r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw   what an empty file is\n",
+    "  ;type=dvd+r|dvd+r-dl|dvd-r|dvd-r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw   what an empty file is\n",
     "  ;capacity=<blocks>|<n>M|<n>G   capacity of that blank disc\n",
     "  ;morph=close            closing a DVD+R session makes it a DVD-ROM (tgt's behaviour)\n",
     "  ;offline                empty tray, image kept (drop it to bring the disc back)\n",

@@ -88,7 +88,7 @@ impl std::error::Error for ConfigError {}
 impl MediaConfig {
     /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
     /// whether written with one slash or two; an empty path is an empty tray. Options describe
-    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw`,
+    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd-r|dvd-r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw`,
     /// `capacity=<blocks>|<n>M|<n>G`,
     /// and when a DVD+R turns into a DVD-ROM: `morph=finalize|close`.
     pub fn parse(dev_config: &str) -> Result<Self, ConfigError> {

@@ -70,6 +70,8 @@ pub fn kind_name(kind: MediumKind) -> &'static str {
         MediumKind::DvdRam => "dvd-ram",
         MediumKind::DvdRw => "dvd-rw",
         MediumKind::CdRw => "cd-rw",
+        MediumKind::DvdMinusR => "dvd-r",
+        MediumKind::DvdMinusRDualLayer => "dvd-r-dl",
     }
 }
 

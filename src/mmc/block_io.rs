@@ -76,10 +76,12 @@ pub fn write(d: &Context, cdb: &[u8]) -> CmdResult {
             Err(not_writable())
         };
     }
-    match m.check_write(lba32, blocks) {
-        Ok(()) => Ok(Outcome::WriteBlocks { lba, blocks }),
-        Err(e) => Err(record_error(e)),
+    m.check_write(lba32, blocks).map_err(record_error)?;
+    // Disc-At-Once writes only into the track RESERVE TRACK made for them.
+    if super::recording::disc_at_once(d, m) && !m.writes_into_reservation(lba32) {
+        return Err(Sense::COMMAND_SEQUENCE_ERROR);
     }
+    Ok(Outcome::WriteBlocks { lba, blocks })
 }
 
 /// Sense for writing to a medium that cannot be written.

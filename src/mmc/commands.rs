@@ -250,7 +250,7 @@ pub const COMMANDS: &[Command] = &[
     cmd(
         op::SYNCHRONIZE_CACHE_10,
         "SYNCHRONIZE CACHE(10)",
-        Record(|_, _, _| Ok(DiscChange::flush())),
+        Record(|d, _, _| recording::synchronize_cache(d)),
     )
     .no_data(),
     cmd(

@@ -61,6 +61,8 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         MediumKind::DvdRom => (0x01, 0x00, 0x01), // DVD-ROM, embossed
         MediumKind::DvdPlusR => (0xa1, 0x00, 0x02), // DVD+R, recordable
         MediumKind::DvdPlusRDualLayer => (0xe1, 0x20, 0x02), // DVD+R DL, two layers
+        MediumKind::DvdMinusR => (0x25, 0x00, 0x02), // DVD-R, recordable
+        MediumKind::DvdMinusRDualLayer => (0x26, 0x20, 0x02), // DVD-R DL, two layers
         MediumKind::DvdPlusRw => (0x92, 0x00, 0x04), // DVD+RW, rewritable
         MediumKind::DvdRam => (0x16, 0x00, 0x04), // DVD-RAM 4.7 GB, rewritable
         MediumKind::DvdRw => (0x52, 0x00, 0x04),  // DVD-RW, rewritable

@@ -14,16 +14,22 @@ pub const MULTI_READ: u16 = 0x001d;
 pub const CD_READ: u16 = 0x001e;
 pub const DVD_READ: u16 = 0x001f;
 pub const RANDOM_WRITABLE: u16 = 0x0020;
+pub const INCREMENTAL_STREAMING_WRITABLE: u16 = 0x0021;
 pub const FORMATTABLE: u16 = 0x0023;
 pub const HARDWARE_DEFECT_MANAGEMENT: u16 = 0x0024;
 pub const RESTRICTED_OVERWRITE: u16 = 0x0026;
 pub const DVD_PLUS_RW: u16 = 0x002a;
 pub const DVD_PLUS_R: u16 = 0x002b;
 pub const RIGID_RESTRICTED_OVERWRITE: u16 = 0x002c;
+pub const DVD_R_RW_WRITE: u16 = 0x002f;
+pub const LAYER_JUMP_RECORDING: u16 = 0x0033;
 pub const DVD_PLUS_R_DL: u16 = 0x003b;
 pub const POWER_MANAGEMENT: u16 = 0x0100;
 pub const REAL_TIME_STREAMING: u16 = 0x0107;
 pub const DRIVE_SERIAL_NUMBER: u16 = 0x0108;
+
+/// Link size of DVD-R incremental recording, in blocks (one ECC block).
+const LINK_SIZE: u8 = 16;
 
 /// Every feature the drive has, ascending (GET CONFIGURATION lists them in this order).
 const DRIVE_FEATURES: &[u16] = &[
@@ -37,12 +43,15 @@ const DRIVE_FEATURES: &[u16] = &[
     DVD_READ,
     // Listed with no disc too: Linux reads it at probe to decide the block device is writable.
     RANDOM_WRITABLE,
+    INCREMENTAL_STREAMING_WRITABLE,
     FORMATTABLE,
     HARDWARE_DEFECT_MANAGEMENT,
     RESTRICTED_OVERWRITE,
     DVD_PLUS_RW,
     DVD_PLUS_R,
     RIGID_RESTRICTED_OVERWRITE,
+    DVD_R_RW_WRITE,
+    LAYER_JUMP_RECORDING,
     DVD_PLUS_R_DL,
     POWER_MANAGEMENT,
     REAL_TIME_STREAMING,
@@ -68,10 +77,18 @@ pub fn is_current(d: &Context, code: u16) -> bool {
         MULTI_READ | CD_READ => m.kind().is_cd(),
         DVD_READ | REAL_TIME_STREAMING => m.is_dvd(),
         RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => m.kind() == MediumKind::DvdRam,
-        FORMATTABLE => m.is_overwritable(),
+        // A blank or sequential DVD-RW can be formatted for restricted overwrite.
+        FORMATTABLE => m.kind().is_overwritable(),
         RESTRICTED_OVERWRITE => m.kind() == MediumKind::CdRw,
         DVD_PLUS_RW => m.kind() == MediumKind::DvdPlusRw,
-        RIGID_RESTRICTED_OVERWRITE => m.kind() == MediumKind::DvdRw,
+        RIGID_RESTRICTED_OVERWRITE => m.profile() == profile::DVD_RW_RESTRICTED_OVERWRITE,
+        // Sequential recording of the DVD-R family, while the disc is open.
+        INCREMENTAL_STREAMING_WRITABLE => {
+            m.kind().follows_write_parameters() && !m.is_overwritable() && m.is_writable()
+        }
+        DVD_R_RW_WRITE => m.kind().follows_write_parameters(),
+        // Layer jump recording is not offered: the feature is listed, never current.
+        LAYER_JUMP_RECORDING => false,
         DVD_PLUS_R => m.profile() == profile::DVD_PLUS_R,
         DVD_PLUS_R_DL => m.profile() == profile::DVD_PLUS_R_DL,
         _ => false,
@@ -173,6 +190,27 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
             out.put_u16(blocking(d));
             out.put_u8(0x01); // PP
             out.put_u8(0);
+        }
+        INCREMENTAL_STREAMING_WRITABLE => {
+            header(out, code, 1, current, 8);
+            out.put_u16(1 << 8); // data block type 8: Mode 1, 2048 bytes
+            out.put_u8(0x01 | 0x02); // BUF (no underrun), ARSV (RESERVE TRACK by size)
+            out.put_u8(1); // one link size
+            out.put_u8(LINK_SIZE);
+            out.put_zeros(3);
+        }
+        DVD_R_RW_WRITE => {
+            header(out, code, 1, current, 4);
+            // BUF, RDL (dual-layer DVD-R), DVD-RW SL; no test write.
+            out.put_u8(0x40 | 0x08 | 0x02);
+            out.put_zeros(3);
+        }
+        LAYER_JUMP_RECORDING => {
+            header(out, code, 0, current, 8);
+            out.put_zeros(3);
+            out.put_u8(1); // one link size
+            out.put_u8(LINK_SIZE);
+            out.put_zeros(3);
         }
         FORMATTABLE => {
             header(out, code, 1, current, 8);

@@ -45,9 +45,10 @@ pub fn read_format_capacities(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> Cmd
             out.put_u24(BLOCK_SIZE as u32);
         }
         Some(m) => {
-            let (blocks, kind) = if m.is_overwritable() && m.formatted() == 0 {
+            // A DVD-RW recorded sequentially is not formatted for overwriting.
+            let (blocks, kind) = if m.kind().is_overwritable() && m.formatted() == 0 {
                 (m.capacity(), UNFORMATTED)
-            } else if m.is_overwritable() {
+            } else if m.kind().is_overwritable() {
                 (m.formatted(), FORMATTED)
             } else {
                 (m.readable_blocks(), FORMATTED)
@@ -78,7 +79,7 @@ pub fn format_unit(d: &Context, cdb: &[u8], data: &[u8]) -> Result<DiscChange, S
     let fmt_data = byte(cdb, 1) & 0x10 != 0;
     let code = byte(cdb, 1) & 0x07;
     let m = d.require_medium()?;
-    if !m.is_overwritable() {
+    if !m.kind().is_overwritable() {
         return Err(not_writable());
     }
     let (format, blocks, param) = if !fmt_data {

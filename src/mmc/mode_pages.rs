@@ -31,6 +31,34 @@ pub const DEFAULT_WRITE_PARAMETERS: [u8; WRITE_PARAMETERS_LEN] = {
     p
 };
 
+/// Write types of page 05h byte 2 (bits 3-0).
+pub mod write_type {
+    /// Packet / Incremental Streaming.
+    pub const INCREMENTAL: u8 = 0;
+    pub const TRACK_AT_ONCE: u8 = 1;
+    /// Session-at-once on CD, Disc-At-Once on DVD-R.
+    pub const DISC_AT_ONCE: u8 = 2;
+    pub const RAW: u8 = 3;
+    /// DVD-R DL layer jump recording: not offered.
+    pub const LAYER_JUMP: u8 = 4;
+}
+
+/// Page 05h byte 3 bits 7-6: the next session (border) is allowed.
+const NEXT_SESSION_ALLOWED: u8 = 0b11;
+
+impl Drive {
+    /// The write type page 05h sets now.
+    pub fn write_type(&self) -> u8 {
+        self.write_parameters[2] & 0x0f
+    }
+
+    /// Whether page 05h allows a next session: when it does not, closing a session of a
+    /// DVD-R or DVD-RW closes the disc.
+    pub fn next_session_allowed(&self) -> bool {
+        self.write_parameters[3] >> 6 == NEXT_SESSION_ALLOWED
+    }
+}
+
 /// Buffer size, in KiB.
 const BUFFER_KIB: u16 = 2048;
 
@@ -176,8 +204,8 @@ pub fn mode_select(d: &mut Drive, cdb: &[u8], data: &[u8]) -> CmdResult {
 }
 
 fn set_write_parameters(d: &mut Drive, page: &[u8]) -> Result<(), Sense> {
-    // Write types: packet, TAO, SAO, raw, layer jump.
-    if page.len() > 2 && page[2] & 0x0f > 4 {
+    // Write types: packet, TAO, SAO, raw; layer jump recording is not offered.
+    if page.len() > 2 && page[2] & 0x0f > write_type::RAW {
         return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST);
     }
     let n = page.len().min(WRITE_PARAMETERS_LEN);

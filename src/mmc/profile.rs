@@ -10,6 +10,8 @@ pub const DVD_R_SEQUENTIAL: u16 = 0x0011;
 pub const DVD_RAM: u16 = 0x0012;
 pub const DVD_RW_RESTRICTED_OVERWRITE: u16 = 0x0013;
 pub const DVD_RW_SEQUENTIAL: u16 = 0x0014;
+pub const DVD_R_DL_SEQUENTIAL: u16 = 0x0015;
+pub const DVD_R_DL_LAYER_JUMP: u16 = 0x0016;
 pub const DVD_PLUS_RW: u16 = 0x001a;
 pub const DVD_PLUS_R: u16 = 0x001b;
 pub const DVD_PLUS_R_DL: u16 = 0x002b;
@@ -19,6 +21,9 @@ pub const SUPPORTED: &[u16] = &[
     DVD_PLUS_R_DL,
     DVD_PLUS_R,
     DVD_PLUS_RW,
+    DVD_R_DL_LAYER_JUMP,
+    DVD_R_DL_SEQUENTIAL,
+    DVD_R_SEQUENTIAL,
     DVD_RW_SEQUENTIAL,
     DVD_RW_RESTRICTED_OVERWRITE,
     DVD_RAM,
@@ -40,6 +45,8 @@ pub fn name(profile: u16) -> &'static str {
         CD_RW => "CD-RW",
         DVD_ROM => "DVD-ROM",
         DVD_R_SEQUENTIAL => "DVD-R",
+        DVD_R_DL_SEQUENTIAL => "DVD-R DL",
+        DVD_R_DL_LAYER_JUMP => "DVD-R DL LJ",
         DVD_RAM => "DVD-RAM",
         DVD_RW_RESTRICTED_OVERWRITE => "DVD-RW RO",
         DVD_RW_SEQUENTIAL => "DVD-RW",

@@ -1,7 +1,8 @@
 //! Recording a sequential disc: RESERVE TRACK, CLOSE TRACK/SESSION, SYNCHRONIZE CACHE,
 //! READ BUFFER CAPACITY, SEND OPC INFORMATION.
 use super::block_io::{not_writable, record_error};
-use super::{Context, DiscChange, MediumKind, Notice};
+use super::mode_pages::write_type;
+use super::{Context, DiscChange, Medium, MediumKind, Notice};
 use crate::scsi::cdb::{be16, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -16,7 +17,44 @@ const FINALIZE: u8 = 6;
 /// The drive's write buffer, reported by READ BUFFER CAPACITY.
 const BUFFER_BYTES: u32 = 2 * 1024 * 1024;
 
-/// RESERVE TRACK (53h), by size (ARSV=0).
+/// Whether this disc is being recorded Disc-At-Once: a DVD-R or sequential DVD-RW with write
+/// type 2 in page 05h.
+pub fn disc_at_once(d: &Context, m: &Medium) -> bool {
+    m.kind().follows_write_parameters()
+        && !m.is_overwritable()
+        && d.write_type() == write_type::DISC_AT_ONCE
+}
+
+/// How the host learns of `next` replacing `m`: a disc that now presents another profile (a
+/// finalized DVD+R reads as a DVD-ROM) is changed in place; a new session or a closed disc
+/// is new contents.
+fn notice_between(m: &Medium, next: &Medium) -> Notice {
+    if next.profile() != m.profile() {
+        Notice::ChangedInPlace
+    } else if next.closed_sessions() != m.closed_sessions() || next.finalized() != m.finalized() {
+        Notice::NewContents
+    } else {
+        Notice::Silent
+    }
+}
+
+/// SYNCHRONIZE CACHE (35h): everything written is made durable. A Disc-At-Once recording of
+/// a DVD-R whose reservation is written to its end is closed now, as a real drive closes it
+/// (growisofs and wodim send no CLOSE after DAO).
+pub fn synchronize_cache(d: &Context) -> Result<DiscChange, Sense> {
+    let Some(m) = d.medium() else {
+        return Ok(DiscChange::flush());
+    };
+    if !(m.is_writable() && disc_at_once(d, m) && m.dao_recording_done()) {
+        return Ok(DiscChange::flush());
+    }
+    let mut next = m.clone();
+    next.finalize().map_err(record_error)?;
+    let notice = notice_between(m, &next);
+    Ok(DiscChange::record(next).announcing(notice))
+}
+
+/// RESERVE TRACK (53h), by size (ARSV=0). For a Disc-At-Once recording the size is exact.
 pub fn reserve_track(d: &Context, cdb: &[u8]) -> Result<DiscChange, Sense> {
     if byte(cdb, 1) & 0x01 != 0 {
         // Reservation by end address is a BD-R feature.
@@ -26,8 +64,14 @@ pub fn reserve_track(d: &Context, cdb: &[u8]) -> Result<DiscChange, Sense> {
     if size == 0 {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
-    let mut next = d.require_medium()?.clone();
-    next.reserve_track(size).map_err(record_error)?;
+    let m = d.require_medium()?;
+    let mut next = m.clone();
+    if disc_at_once(d, m) {
+        next.reserve_track_exact(size)
+    } else {
+        next.reserve_track(size)
+    }
+    .map_err(record_error)?;
     Ok(DiscChange::record(next))
 }
 
@@ -73,20 +117,19 @@ pub fn close_track_session(d: &Context, cdb: &[u8]) -> Result<DiscChange, Sense>
         }
         CLOSE_SESSION => {
             next.close_session().map_err(record_error)?;
+            // DVD-R: a session (border) closed with "no next session" in page 05h closes the
+            // disc.
+            let closes_disc = m.kind().follows_write_parameters() && !d.next_session_allowed();
+            if closes_disc && next.tracks().iter().any(|t| t.closed) {
+                next.finalize().map_err(record_error)?;
+            }
         }
         _ => next.finalize().map_err(record_error)?,
     }
     if d.finalize_on_close && !next.finalized() {
         next.finalize().map_err(record_error)?;
     }
-    let notice = if next.finalized() {
-        // Now a DVD-ROM: make the host read the disc again (media event and unit attention).
-        Notice::ChangedInPlace
-    } else if next.closed_sessions() != m.closed_sessions() {
-        Notice::NewContents
-    } else {
-        Notice::Silent
-    };
+    let notice = notice_between(m, &next);
     Ok(DiscChange::record(next).announcing(notice))
 }
 

@@ -144,8 +144,8 @@ fn get_configuration_header_profiles_and_rt() {
     );
     assert_eq!(&all[6..8], &[0x00, 0x10], "current profile DVD-ROM");
     // Profile list first: code 0, persistent+current, one profile marked current.
-    assert_eq!(&all[8..12], &[0, 0, 0x03, 32]);
-    let profiles: Vec<(u16, u8)> = all[12..44]
+    assert_eq!(&all[8..12], &[0, 0, 0x03, 44]);
+    let profiles: Vec<(u16, u8)> = all[12..56]
         .chunks(4)
         .map(|p| (u16::from_be_bytes([p[0], p[1]]), p[2]))
         .collect();
@@ -155,6 +155,9 @@ fn get_configuration_header_profiles_and_rt() {
             (0x2b, 0),
             (0x1b, 0),
             (0x1a, 0),
+            (0x16, 0),
+            (0x15, 0),
+            (0x11, 0),
             (0x14, 0),
             (0x13, 0),
             (0x12, 0),
@@ -959,7 +962,9 @@ fn dvd_rw_sequential_to_restricted_overwrite_and_back() {
     ok(&mut d, &[0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert!(d.take_erase_request());
     assert_eq!(profile_of(&mut d), 0x14);
-    assert_eq!(sense(&mut d, &write10(0, 16)), (5, 0x21, 2));
+    // Recorded sequentially again: from its next writable address only.
+    assert_eq!(sense(&mut d, &write10(16, 16)), (5, 0x21, 2));
+    write_ok(&mut d, 0, 16);
     assert_eq!(
         sense(&mut d, &[0xa1, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
         (5, 0x24, 0)
@@ -1113,4 +1118,197 @@ fn write_and_verify_is_a_write_and_obeys_write_protection() {
     d.drive.set_write_protected(true);
     assert_eq!(sense(&mut d, &wv), (7, 0x27, 0));
     assert_eq!(sense(&mut d, &write10(0, 16)), (7, 0x27, 0));
+}
+
+// ---------------------------------------------------------------- DVD-R family
+
+/// MODE SELECT(10) of page 05h with `write_type` and the multisession bits, the rest as the
+/// drive reports it (what growisofs and libburn do).
+fn set_page05(d: &mut SimDrive, write_type: u8, multisession: u8) {
+    let mut page = ok(d, &[0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0]);
+    page[0] = 0;
+    page[1] = 0;
+    page[8 + 2] = (page[8 + 2] & 0xf0) | write_type;
+    page[8 + 3] = (page[8 + 3] & 0x3f) | (multisession << 6);
+    let mut out = Vec::new();
+    assert_eq!(
+        d.execute(
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, page.len() as u8, 0],
+            &page,
+            &mut out
+        ),
+        Outcome::Good
+    );
+}
+
+fn disc_status(d: &mut SimDrive) -> u8 {
+    ok(d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0])[2] & 0x03
+}
+
+const SYNC_CACHE: [u8; 10] = [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+#[test]
+fn blank_dvd_minus_r_offers_incremental_streaming() {
+    let mut d = blank_of(MediumKind::DvdMinusR);
+    assert_eq!(profile_of(&mut d), 0x11);
+    let current = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
+    let codes = feature_codes(&current);
+    assert!(codes.contains(&0x0021), "Incremental Streaming Writable");
+    assert!(codes.contains(&0x002f), "DVD-R/-RW Write");
+    assert!(!codes.contains(&0x0023), "a DVD-R is not formattable");
+    assert!(!codes.contains(&0x0033), "no layer jump recording");
+    // growisofs asks for feature 21h alone and engages DAO when it is not current.
+    let f21 = ok(&mut d, &[0x46, 2, 0, 0x21, 0, 0, 0, 0, 20, 0]);
+    assert_eq!(&f21[8..10], &[0x00, 0x21]);
+    assert_eq!(f21[10] & 0x01, 0x01, "current");
+    assert_eq!(f21[15], 1, "one link size");
+    assert_eq!(f21[16], 16, "of one ECC block");
+    let t = track_info(&mut d, 1);
+    assert_eq!(t[7] & 0x01, 0x01, "NWA valid");
+    assert_eq!(be32_at(&t, 12), 0, "NWA");
+    assert_eq!(be32_at(&t, 16), medium::DVD_MINUS_R_BLOCKS, "free blocks");
+    let pfi = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x04, 0, 0]);
+    assert_eq!(pfi[4], 0x25, "DVD-R book type");
+    // Write-once: no FORMAT UNIT, no BLANK.
+    assert_eq!(
+        format_unit(&mut d, 0x15, 16).0,
+        Outcome::Check(Sense::CANNOT_WRITE_INCOMPATIBLE_FORMAT)
+    );
+    assert_eq!(
+        sense(&mut d, &[0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        (5, 0x30, 5)
+    );
+}
+
+#[test]
+fn dvd_minus_r_borders_stay_open_until_page05_closes_the_disc() {
+    let mut d = blank_of(MediumKind::DvdMinusR);
+    // growisofs -Z: incremental, next session allowed; CLOSE TRACK + CLOSE SESSION.
+    set_page05(&mut d, 0, 0b11);
+    write_ok(&mut d, 0, 64);
+    assert_eq!(close(&mut d, 1, 1), Outcome::Good);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    assert_eq!(disc_status(&mut d), 1, "appendable after the first border");
+    let t2 = track_info(&mut d, 2);
+    assert_eq!(t2[3], 2, "track 2 opens session 2");
+    let nwa = be32_at(&t2, 12);
+    assert_eq!(nwa, 64);
+    // growisofs -M -dvd-compat: the last border closes the disc (no next session in page 05).
+    set_page05(&mut d, 0, 0b00);
+    write_ok(&mut d, nwa, 32);
+    assert_eq!(close(&mut d, 1, 2), Outcome::Good);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    assert_eq!(disc_status(&mut d), 2, "complete");
+    assert_eq!(d.current_profile(), 0x11, "a closed DVD-R stays a DVD-R");
+    let _ = run(&mut d, &TUR);
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        95u32.to_be_bytes()
+    );
+    assert_eq!(
+        sense(&mut d, &write10(96, 16)),
+        (5, 0x30, 5),
+        "closed: no more writes"
+    );
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(!codes.contains(&0x0021), "nothing left to stream to");
+}
+
+#[test]
+fn dvd_minus_r_disc_at_once_needs_a_reservation_and_closes_on_sync() {
+    let mut d = blank_of(MediumKind::DvdMinusR);
+    set_page05(&mut d, 2, 0b00);
+    assert_eq!(
+        sense(&mut d, &write10(0, 16)),
+        (5, 0x2c, 0),
+        "DAO without RESERVE TRACK"
+    );
+    // growisofs reserves the exact size of the image.
+    ok(&mut d, &[0x53, 0, 0, 0, 0, 0, 0, 0, 100, 0]);
+    assert_eq!(
+        be32_at(&track_info(&mut d, 1), 24),
+        100,
+        "exactly as reserved"
+    );
+    write_ok(&mut d, 0, 96);
+    ok(&mut d, &SYNC_CACHE);
+    assert_eq!(disc_status(&mut d), 1, "not yet written to its end");
+    assert_eq!(
+        sense(&mut d, &write10(96, 16)),
+        (5, 0x21, 0),
+        "past the reservation"
+    );
+    write_ok(&mut d, 96, 4);
+    let (o, _) = run(&mut d, &SYNC_CACHE);
+    assert_eq!(o, Outcome::Good);
+    assert_eq!(disc_status(&mut d), 2, "the drive closed the disc");
+    assert_eq!(d.current_profile(), 0x11);
+    assert_eq!(d.medium().unwrap().tracks().len(), 1, "one track");
+    // A CLOSE after that (libburn, wodim's fixate) changes nothing.
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    let _ = run(&mut d, &TUR);
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        99u32.to_be_bytes()
+    );
+}
+
+#[test]
+fn a_blank_dvd_rw_burns_sequentially_and_formats_for_overwrite() {
+    let mut d = blank_of(MediumKind::DvdRw);
+    assert_eq!(profile_of(&mut d), 0x14);
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(codes.contains(&0x0021) && codes.contains(&0x002f) && codes.contains(&0x0023));
+    assert!(!codes.contains(&0x002c), "not restricted overwrite yet");
+    // growisofs -Z on the blank: incremental from block 0.
+    set_page05(&mut d, 0, 0b11);
+    write_ok(&mut d, 0, 32);
+    assert_eq!(close(&mut d, 1, 1), Outcome::Good);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    assert_eq!(disc_status(&mut d), 1);
+    assert_eq!(
+        ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0])[2] & 0x10,
+        0x10,
+        "erasable"
+    );
+    // dvd+rw-format -force: restricted overwrite, the recording gone.
+    assert_eq!(format_unit(&mut d, 0x15, 16), (Outcome::Good, true));
+    assert_eq!(profile_of(&mut d), 0x13);
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(codes.contains(&0x002c) && !codes.contains(&0x0021));
+}
+
+#[test]
+fn a_blank_dvd_rw_state_recorded_without_tracks_loads_as_a_sequential_blank() {
+    let m = Medium::from_parts(MediumKind::DvdRw, 1000, Vec::new(), false, 0).unwrap();
+    assert_eq!(m, Medium::blank(MediumKind::DvdRw, 1000));
+    assert_eq!(m.profile(), 0x14);
+}
+
+#[test]
+fn dvd_minus_r_dual_layer_and_layer_jump() {
+    let mut d = blank_of(MediumKind::DvdMinusRDualLayer);
+    assert_eq!(profile_of(&mut d), 0x15);
+    let pfi = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x04, 0, 0]);
+    assert_eq!(pfi[4], 0x26, "DVD-R DL book type");
+    assert_eq!(pfi[6] & 0x60, 0x20, "two layers");
+    // Layer jump recording (write type 4) is refused.
+    let mut page = ok(&mut d, &[0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0]);
+    page[0] = 0;
+    page[1] = 0;
+    page[8 + 2] = (page[8 + 2] & 0xf0) | 4;
+    let mut out = Vec::new();
+    assert_eq!(
+        d.execute(
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, page.len() as u8, 0],
+            &page,
+            &mut out
+        ),
+        Outcome::Check(Sense::INVALID_FIELD_IN_PARAMETER_LIST)
+    );
+    set_page05(&mut d, 0, 0b00);
+    write_ok(&mut d, 0, 64);
+    assert_eq!(close(&mut d, 1, 1), Outcome::Good);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    assert_eq!(disc_status(&mut d), 2);
 }

@@ -1,10 +1,12 @@
-//! What is in the tray: a pressed DVD-ROM, or a DVD+R recorded sequentially, with its tracks,
-//! sessions and next writable address.
+//! What is in the tray: a pressed DVD-ROM, a write-once DVD (DVD+R, DVD-R) or a blank DVD-RW
+//! recorded sequentially, with its tracks, sessions and next writable address, or a rewritable
+//! disc written in place.
 //!
-//! A DVD+R always ends in an open track while it is not complete: the "invisible" track that
-//! runs from the next writable address to the end of the disc, or a track reserved with
-//! RESERVE TRACK that is not full yet. Closing a session leaves the disc appendable; finalizing
-//! it makes it complete, and a complete DVD+R presents itself as a DVD-ROM (the seed's morph).
+//! A sequential disc always ends in an open track while it is not complete: the "invisible"
+//! track that runs from the next writable address to the end of the disc, or a track reserved
+//! with RESERVE TRACK that is not full yet. Closing a session (a border on DVD-R) leaves the
+//! disc appendable; finalizing it makes it complete. A complete DVD+R presents itself as a
+//! DVD-ROM (the seed's morph); a complete DVD-R or DVD-RW keeps its profile, as on a real drive.
 use super::profile;
 
 mod rewritable;
@@ -17,6 +19,10 @@ pub use validate::InvalidMedium;
 pub const DVD_PLUS_R_BLOCKS: u32 = 2_295_104;
 /// Blocks of a dual-layer DVD+R (8.5 GB).
 pub const DVD_PLUS_R_DL_BLOCKS: u32 = 4_173_824;
+/// Blocks of a single-layer DVD-R (4.7 GB).
+pub const DVD_MINUS_R_BLOCKS: u32 = 2_298_496;
+/// Blocks of a dual-layer DVD-R (8.5 GB).
+pub const DVD_MINUS_R_DL_BLOCKS: u32 = 4_171_712;
 /// Blocks of a single-layer DVD+RW.
 pub const DVD_PLUS_RW_BLOCKS: u32 = 2_295_104;
 /// Blocks of a single-sided 4.7 GB DVD-RAM.
@@ -96,14 +102,18 @@ pub enum MediumKind {
     /// DVD-RW: sequential while blank, restricted overwrite once formatted.
     DvdRw,
     CdRw,
+    DvdMinusR,
+    DvdMinusRDualLayer,
 }
 
 impl MediumKind {
     /// Every kind, for listing and parsing names.
-    pub const ALL: [MediumKind; 7] = [
+    pub const ALL: [MediumKind; 9] = [
         MediumKind::DvdRom,
         MediumKind::DvdPlusR,
         MediumKind::DvdPlusRDualLayer,
+        MediumKind::DvdMinusR,
+        MediumKind::DvdMinusRDualLayer,
         MediumKind::DvdPlusRw,
         MediumKind::DvdRam,
         MediumKind::DvdRw,
@@ -115,7 +125,8 @@ impl MediumKind {
         !matches!(self, MediumKind::DvdRom)
     }
 
-    /// Rewritable media that are written in place (formatted), not sequentially.
+    /// Rewritable media that can be written in place once formatted (a DVD-RW is recorded
+    /// sequentially until then).
     pub fn is_overwritable(self) -> bool {
         matches!(
             self,
@@ -127,6 +138,16 @@ impl MediumKind {
         self.is_overwritable()
     }
 
+    /// The DVD-R family (DVD-R, DVD-R DL, DVD-RW while sequential): recorded as mode page 05
+    /// says, Incremental Streaming or Disc-At-Once, and a session closed with "no next
+    /// session" in page 05 closes the disc.
+    pub fn follows_write_parameters(self) -> bool {
+        matches!(
+            self,
+            MediumKind::DvdMinusR | MediumKind::DvdMinusRDualLayer | MediumKind::DvdRw
+        )
+    }
+
     pub fn is_cd(self) -> bool {
         matches!(self, MediumKind::CdRw)
     }
@@ -136,6 +157,8 @@ impl MediumKind {
         match self {
             MediumKind::DvdRom | MediumKind::DvdPlusR => DVD_PLUS_R_BLOCKS,
             MediumKind::DvdPlusRDualLayer => DVD_PLUS_R_DL_BLOCKS,
+            MediumKind::DvdMinusR => DVD_MINUS_R_BLOCKS,
+            MediumKind::DvdMinusRDualLayer => DVD_MINUS_R_DL_BLOCKS,
             MediumKind::DvdPlusRw => DVD_PLUS_RW_BLOCKS,
             MediumKind::DvdRam => DVD_RAM_BLOCKS,
             MediumKind::DvdRw => DVD_RW_BLOCKS,
@@ -209,10 +232,10 @@ impl Medium {
         }
     }
 
-    /// A blank recordable disc. DVD-RAM comes formatted, as it is sold; the other rewritable
-    /// kinds are blank until FORMAT UNIT.
+    /// A blank recordable disc. DVD-RAM comes formatted, as it is sold; DVD-RW comes blank
+    /// for sequential recording; the other rewritable kinds are blank until FORMAT UNIT.
     pub fn blank(kind: MediumKind, capacity: u32) -> Self {
-        if kind.is_overwritable() {
+        if kind.is_overwritable() && kind != MediumKind::DvdRw {
             let mut m = Medium {
                 kind,
                 capacity,
@@ -243,6 +266,13 @@ impl Medium {
         finalized: bool,
         formatted: u32,
     ) -> Result<Self, InvalidMedium> {
+        // A blank DVD-RW was recorded without tracks before it could be recorded
+        // sequentially: it is the same blank disc.
+        let tracks = if kind == MediumKind::DvdRw && formatted == 0 && tracks.is_empty() {
+            vec![Track::open(1, 1, 0)]
+        } else {
+            tracks
+        };
         let m = Medium {
             kind,
             capacity,
@@ -278,9 +308,12 @@ impl Medium {
         self.formatted
     }
 
-    /// The profile the drive reports: a finalized DVD+R reads as a DVD-ROM.
+    /// The profile the drive reports: a finalized DVD+R reads as a DVD-ROM; a DVD-R keeps
+    /// its profile.
     pub fn profile(&self) -> u16 {
         match self.kind {
+            MediumKind::DvdMinusR => profile::DVD_R_SEQUENTIAL,
+            MediumKind::DvdMinusRDualLayer => profile::DVD_R_DL_SEQUENTIAL,
             MediumKind::DvdRom => profile::DVD_ROM,
             MediumKind::DvdPlusRw => profile::DVD_PLUS_RW,
             MediumKind::DvdRam => profile::DVD_RAM,
@@ -302,9 +335,9 @@ impl Medium {
         self.kind.is_recordable() && !self.finalized
     }
 
-    /// Whether this is a rewritable disc written in place.
+    /// Whether the disc is written in place now (a DVD-RW only once formatted).
     pub fn is_overwritable(&self) -> bool {
-        self.kind.is_overwritable()
+        self.kind.is_overwritable() && !(self.kind == MediumKind::DvdRw && self.formatted == 0)
     }
 
     /// Readable blocks: the end of the last recorded data.

@@ -1,6 +1,6 @@
 //! Rewritable media written in place (DVD+RW, DVD-RAM, DVD-RW restricted overwrite, CD-RW
 //! with fixed packets): formatting and blanking.
-use super::{Medium, Track};
+use super::{Medium, MediumKind, Track};
 
 impl Medium {
     /// Format the whole usable area of an overwritable disc (`blocks`, cut to the disc and to
@@ -15,10 +15,14 @@ impl Medium {
         self.finalized = false;
     }
 
-    /// BLANK: back to an unformatted, empty disc.
+    /// BLANK: back to an unformatted, empty disc (a DVD-RW: blank for sequential recording).
     pub fn blank_out(&mut self) {
         self.formatted = 0;
-        self.tracks.clear();
         self.finalized = false;
+        self.tracks = if self.kind == MediumKind::DvdRw {
+            vec![Track::open(1, 1, 0)]
+        } else {
+            Vec::new()
+        };
     }
 }

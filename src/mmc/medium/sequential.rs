@@ -1,5 +1,5 @@
-//! Sequential recording (DVD+R, DVD-RW sequential): the next writable address, RESERVE TRACK,
-//! CLOSE TRACK, CLOSE SESSION and finalizing.
+//! Sequential recording (DVD+R, DVD-R, DVD-RW sequential): the next writable address,
+//! RESERVE TRACK, CLOSE TRACK, CLOSE SESSION and finalizing.
 //!
 //! A sequential disc always ends in an open track while it is not complete: the "invisible"
 //! track that runs from the next writable address to the end of the disc, or a track reserved
@@ -17,9 +17,36 @@ impl Medium {
         }
     }
 
-    /// RESERVE TRACK of `size` blocks: the empty invisible track becomes a reserved track and a
-    /// new invisible track follows it.
+    /// RESERVE TRACK of `size` blocks, rounded up to an ECC block: the empty invisible track
+    /// becomes a reserved track and a new invisible track follows it.
     pub fn reserve_track(&mut self, size: u32) -> Result<(), RecordError> {
+        self.reserve(size, false)
+    }
+
+    /// RESERVE TRACK for a Disc-At-Once recording: exactly `size` blocks, so the recording is
+    /// complete when that many are written ([`Medium::dao_recording_done`]).
+    pub fn reserve_track_exact(&mut self, size: u32) -> Result<(), RecordError> {
+        self.reserve(size, true)
+    }
+
+    /// Whether a Disc-At-Once recording is done: the last track with data is a reservation
+    /// written to its end, not yet closed.
+    pub fn dao_recording_done(&self) -> bool {
+        self.tracks
+            .iter()
+            .rev()
+            .find(|t| t.recorded > 0 || t.reserved.is_some())
+            .is_some_and(|t| !t.closed && t.reserved == Some(t.recorded))
+    }
+
+    /// Whether the open track at `lba` (its next writable address) was reserved.
+    pub fn writes_into_reservation(&self, lba: u32) -> bool {
+        self.tracks
+            .iter()
+            .any(|t| !t.closed && t.nwa() == lba && t.reserved.is_some())
+    }
+
+    fn reserve(&mut self, size: u32, exact: bool) -> Result<(), RecordError> {
         if !self.is_writable() {
             return Err(RecordError::NotWritable);
         }
@@ -29,18 +56,19 @@ impl Medium {
             return Err(RecordError::Sequence);
         }
         // A size near 4 Gi blocks would overflow when rounded up: no disc holds it anyway.
-        let size = size
+        let rounded = size
             .checked_next_multiple_of(ECC_BLOCK)
             .ok_or(RecordError::NoSpace)?;
-        if u64::from(last.start) + u64::from(size) > u64::from(capacity) {
+        if u64::from(last.start) + u64::from(rounded) > u64::from(capacity) {
             return Err(RecordError::NoSpace);
         }
-        last.reserved = Some(size);
+        last.reserved = Some(if exact { size } else { rounded });
         // Track numbers are one byte: the 255th track is the last the disc can hold.
         let Some(next_number) = last.number.checked_add(1) else {
             return Ok(());
         };
-        let next = Track::open(next_number, last.session, last.start + size);
+        // The next track starts on the next ECC block.
+        let next = Track::open(next_number, last.session, last.start + rounded);
         if next.start < capacity {
             self.tracks.push(next);
         }

@@ -138,7 +138,7 @@ impl Medium {
         }
         // A disc written in place is unformatted and empty, or one closed track over exactly
         // its formatted area: writes go anywhere in that area, so it must all be readable.
-        if self.kind.is_overwritable() {
+        if self.is_overwritable() {
             let layout_ok = match self.tracks.as_slice() {
                 [] => self.formatted == 0,
                 [t] => *t == Track::closed(1, 1, 0, self.formatted) && self.formatted > 0,
