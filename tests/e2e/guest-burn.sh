@@ -124,25 +124,6 @@ else
     fail burn_too_large "growisofs rc $rc: $(echo "$out" | tail -n2 | oneline); $info"
 fi
 
-# kill9_mid_burn NAME IMAGE BYTES PID: once IMAGE has grown past BYTES (or burner PID ended),
-# kill -9 the daemon, start it again and wait for NAME and for the burner. Sets KILLED_AT (the
-# image size at the kill) and BURN_RC (the burner's exit status).
-kill9_mid_burn() {
-    local name=$1 image=$2 bytes=$3 pid=$4
-    for _ in $(seq 1 300); do
-        [ "$(stat -c %s "$image")" -gt "$bytes" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    KILLED_AT=$(stat -c %s "$image")
-    kill -KILL "$DPID"
-    wait "$DPID" 2>/dev/null
-    daemon_start
-    (wait_daemon_attached "$name" 30) >/dev/null 2>&1
-    wait "$pid"
-    BURN_RC=$?
-}
-
 step "DVD+R: kill -9 in the middle of a burn"
 sr=$(burn_drive p7 "$IMG/blank-7.iso")
 timeout 600 growisofs -Z "$sr=$BIG" >"$OUT/burn-killed.log" 2>&1 &

@@ -47,8 +47,25 @@ step "targetcli: tcmu-runner has run since boot (the kernel waits for netlink re
 mkdir -p "$RUN/runner-log"
 tcmu-runner -l "$RUN/runner-log" >"$OUT/tcmu-runner.out" 2>&1 &
 rpid=$!
-sleep 3
+# runner_joined PID: PID has a generic-netlink socket in a multicast group (TCMU's), which
+# tcmu-runner joins as it tells the kernel it replies (SET_FEATURES) - under a loaded TCG
+# guest that can take longer than any fixed sleep.
+runner_joined() {
+    local inodes
+    inodes=$(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
+    [ -n "$inodes" ] || return 1
+    awk -v want="$(echo "$inodes" | paste -sd,)" \
+        'BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) is[w[i]] = 1 }
+         $2 == 16 && $4 != "00000000" && ($10 in is) { found = 1 } END { exit !found }' /proc/net/netlink
+}
+for _ in $(seq 1 60); do
+    runner_joined "$rpid" && break
+    kill -0 "$rpid" 2>/dev/null || break
+    sleep 0.5
+done
+sleep 1
 runner_alive=$(kill -0 "$rpid" 2>/dev/null && echo yes)
+runner_joined "$rpid" && runner_alive="$runner_alive, in TCMU's netlink group"
 kill -TERM "$rpid" 2>/dev/null
 wait "$rpid" 2>/dev/null
 echo "tcmu-runner ran: ${runner_alive:-no}: $(tail -n 2 "$OUT/tcmu-runner.out" | oneline)"

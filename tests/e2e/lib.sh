@@ -18,12 +18,16 @@ E2E_VENV=$REPO/target/vng-venv
 # rebuild on the host (another run, an editor) never swaps the binary under a running guest.
 E2E_BIN=$E2E_WORK/bin/tcmu-mmc
 E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-3000}
+# vCPUs per guest. One: under TCG each vCPU is a host thread, and the guests boot side by side
+# on a small host; two vCPUs each overcommit it, and a vCPU spinning on a lock whose holder's
+# thread is descheduled burns the core the other guest needs.
+E2E_CPUS=${E2E_CPUS:-1}
 
 # Debian packages the host (and so the guest, which shares the host's root) needs.
 E2E_DEB_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static sg3-utils xorriso
     genisoimage udftools eject python3-venv fio kmod udev coreutils util-linux
     growisofs wodim make gcc linux-source-6.1 xz-utils python3 dbus targetcli-fb
-    open-iscsi iproute2 dmsetup e2fsprogs strace tcmu-runner)
+    open-iscsi iproute2 dmsetup e2fsprogs strace tcmu-runner cdrskin)
 
 e2e_log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 e2e_die() {
@@ -272,11 +276,11 @@ e2e_boot() {
         local shell=$E2E_WORK/.interactive-shell
         printf '#!/bin/bash\n%s\n' "${cmd:-exec /bin/bash -i}" >"$shell"
         chmod +x "$shell"
-        PATH=$E2E_VENV/bin:$PATH vng --run "$kernel" "${accel[@]}" --force-9p --cpus 2 \
+        PATH=$E2E_VENV/bin:$PATH vng --run "$kernel" "${accel[@]}" --force-9p --cpus "$E2E_CPUS" \
             --memory 2G --rwdir="$E2E_WORK" --shell "$shell" || rc=$?
     else
         PATH=$E2E_VENV/bin:$PATH timeout --kill-after=10 "$E2E_BOOT_TIMEOUT" \
-            vng --run "$kernel" "${accel[@]}" --force-9p --cpus 2 --memory 2G \
+            vng --run "$kernel" "${accel[@]}" --force-9p --cpus "$E2E_CPUS" --memory 2G \
             --rwdir="$E2E_WORK" --exec "$cmd" </dev/null >"${E2E_VNG_LOG:-$E2E_WORK/out/vng.log}" 2>&1 ||
             rc=$?
     fi
