@@ -27,7 +27,7 @@ E2E_CPUS=${E2E_CPUS:-1}
 E2E_DEB_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static sg3-utils xorriso
     genisoimage udftools eject python3-venv fio kmod udev coreutils util-linux
     growisofs wodim make gcc linux-source-6.1 xz-utils python3 dbus targetcli-fb
-    open-iscsi iproute2 dmsetup e2fsprogs strace tcmu-runner cdrskin)
+    open-iscsi iproute2 dmsetup e2fsprogs strace tcmu-runner cdrskin dvd+rw-tools)
 
 e2e_log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 e2e_die() {
