@@ -260,8 +260,35 @@ impl WriteOnce {
     }
 }
 
-fn write_once(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let mut rig = Rig::new("type=dvd+r");
+/// Page 05h as growisofs sets it for a DVD-R: Incremental Streaming, next session allowed (a
+/// drive starts with its defaults, so after every restart too).
+fn set_incremental_recording(rig: &mut Rig) -> Result<(), TestCaseError> {
+    let sense = [0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0];
+    let mut c = rig.read(&sense, 255);
+    if c.status != 0 {
+        c = rig.read(&sense, 255); // the unit attention of a fresh drive, taken
+    }
+    prop_assert_eq!(c.status, 0, "MODE SENSE page 05");
+    let mut page = c.data.clone();
+    page[0] = 0;
+    page[1] = 0;
+    page[8 + 2] &= 0xf0; // write type 0
+    page[8 + 3] |= 0xc0; // next session allowed
+    let select = [0x55, 0x10, 0, 0, 0, 0, 0, 0, page.len() as u8, 0];
+    prop_assert_eq!(
+        rig.write_data(&select, &page).status,
+        0,
+        "MODE SELECT page 05"
+    );
+    Ok(())
+}
+
+fn write_once(option: &str, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let mut rig = Rig::new(option);
+    let page05 = option == "type=dvd-r";
+    if page05 {
+        set_incremental_recording(&mut rig)?;
+    }
     let mut m = WriteOnce::new();
     // What the state file says: a restart goes back to it (the image is cut to its end).
     let mut saved = m.clone();
@@ -343,9 +370,15 @@ fn write_once(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     }
                     _ => {
                         m.finalized = true;
-                        // Now a DVD-ROM: the host is told with a unit attention.
                         let c = rig.read(&REQUEST_SENSE, 18);
-                        prop_assert_eq!((c.data[2] & 0x0f, c.data[12]), (6, 0x28), "{}", ctx);
+                        if page05 {
+                            // A closed DVD-R stays a DVD-R: a media event, no unit attention.
+                            prop_assert_ne!(c.data[2] & 0x0f, 6, "{}", ctx);
+                        } else {
+                            // Now a DVD-ROM: the host is told with a unit attention.
+                            let sense = (c.data[2] & 0x0f, c.data[12]);
+                            prop_assert_eq!(sense, (6, 0x28), "{}", ctx);
+                        }
                     }
                 }
                 saved = m.clone();
@@ -374,6 +407,9 @@ fn write_once(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Restart => {
                 rig.restart();
+                if page05 {
+                    set_incremental_recording(&mut rig)?;
+                }
                 tray_open = false;
                 let readable = saved.readable() as usize;
                 m = saved.clone();
@@ -599,7 +635,16 @@ proptest! {
     /// was made durable.
     #[test]
     fn write_once_disc_follows_the_model(ops in prop::collection::vec(op(), 1..40)) {
-        write_once(ops)?;
+        write_once("type=dvd+r", ops)?;
+    }
+
+    /// DVD-R recorded incrementally with a next session allowed (growisofs' page 05h): the
+    /// same model as DVD+R.
+    #[test]
+    fn dvd_minus_r_recorded_incrementally_follows_the_model(
+        ops in prop::collection::vec(op(), 1..40),
+    ) {
+        write_once("type=dvd-r", ops)?;
     }
 
     /// DVD+RW, DVD-RAM, DVD-RW and CD-RW: writes anywhere in the formatted area (whole
