@@ -383,3 +383,61 @@ fn a_write_after_an_uncleared_erase_mark_survives_a_restart() {
     assert_eq!(c.status, 0);
     assert!(c.data == data, "acknowledged data lost by the restart");
 }
+
+/// MODE SELECT of page 05h with `write_type` (2: Disc-At-Once), as growisofs -dvd-compat
+/// sends it.
+fn select_write_type(rig: &mut Rig, write_type: u8) {
+    let mut page = rig
+        .one(&[0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0], 255)
+        .data;
+    page[0] = 0;
+    page[1] = 0;
+    page[8 + 2] = (page[8 + 2] & 0xf0) | write_type;
+    let c = run(
+        rig,
+        &[0x55, 0x10, 0, 0, 0, 0, 0, 0, page.len() as u8, 0],
+        &page,
+    );
+    assert_eq!(c.status, 0, "MODE SELECT page 05h");
+}
+
+/// A Disc-At-Once recording is the disc's only once it is complete: a real drive holds the
+/// reservation in its memory. The daemon dying in the middle (even after a SYNCHRONIZE
+/// CACHE) leaves a blank disc that burns again; a complete one survives the restart.
+#[test]
+fn a_cut_disc_at_once_recording_leaves_a_blank_disc() {
+    let (img, _state) = blank_image("dao-cut");
+    let config = format!("mmc/{};type=dvd-r;capacity=4096", img.0.display());
+    let mut rig = Rig::new(&config);
+    select_write_type(&mut rig, 2);
+    assert_eq!(run(&mut rig, &reserve(64), &[]).status, 0);
+    assert_eq!(burn(&mut rig, 0, &pattern(32, 7)).status, 0);
+    assert_eq!(run(&mut rig, &SYNC, &[]).status, 0);
+    drop(rig);
+
+    let mut again = reload(&config);
+    let info = again.one(&READ_DISC_INFO, 34);
+    assert_eq!(
+        info.data[2] & 0x03,
+        0,
+        "the cut recording left a blank disc"
+    );
+    assert_eq!(
+        std::fs::metadata(&img.0).unwrap().len(),
+        0,
+        "its data dropped"
+    );
+    select_write_type(&mut again, 2);
+    let data = pattern(64, 9);
+    assert_eq!(run(&mut again, &reserve(64), &[]).status, 0);
+    assert_eq!(burn(&mut again, 0, &data).status, 0);
+    assert_eq!(run(&mut again, &SYNC, &[]).status, 0, "closes the disc");
+    drop(again);
+
+    let mut done = reload(&config);
+    let info = done.one(&READ_DISC_INFO, 34);
+    assert_eq!(info.data[2] & 0x03, 2, "the complete recording is durable");
+    let c = done.one(&read10(0, 64), data.len());
+    assert_eq!(c.status, 0);
+    assert!(c.data == data, "the recorded data");
+}

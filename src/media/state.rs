@@ -343,7 +343,7 @@ impl StateFile {
         // A state of an older version, without the image's identity, is written again.
         self.saved
             .as_ref()
-            .is_some_and(|r| !r.erase_pending && r.medium == *m && r.image.is_some())
+            .is_some_and(|r| !r.erase_pending && r.medium == *m.durable() && r.image.is_some())
     }
 
     /// Whether the file still carries an erase mark (its clearing after the erase failed).
@@ -378,8 +378,10 @@ impl StateFile {
         }
     }
 
-    /// Make `m` the durable state (with `erase_pending`, see [`Recorded`]).
+    /// Make `m` the durable state (with `erase_pending`, see [`Recorded`]): its
+    /// [`Medium::durable`] form.
     pub fn save(&mut self, m: &Medium, erase_pending: bool) -> io::Result<()> {
+        let m = &*m.durable();
         let image = self.image_identity()?;
         write_atomically(
             &self.path,

@@ -1,4 +1,5 @@
-//! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), FFh (list).
+//! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), 10h (a DVD-R's
+//! or DVD-RW's pre-recorded physical format), C0h (DVD-RAM write protection), FFh (list).
 use super::{Context, Medium, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
@@ -6,6 +7,7 @@ use crate::scsi::{CmdResult, Outcome, Sense};
 
 const PHYSICAL: u8 = 0x00;
 const COPYRIGHT: u8 = 0x01;
+const PRE_RECORDED_PHYSICAL: u8 = 0x10;
 const WRITE_PROTECTION: u8 = 0xc0;
 const LIST: u8 = 0xff;
 /// First physical sector number of the data zone of a DVD.
@@ -31,10 +33,16 @@ pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
     match format {
         PHYSICAL if layer == 0 => physical_format(m, out),
         COPYRIGHT if layer == 0 => out.extend_from_slice(&[0, 0, 0, 0]), // no CSS, all regions
+        // What the pre-pits of a DVD-R or DVD-RW say, blank or not: growisofs reads a DVD-R
+        // DL's layer 0 size from it.
+        PRE_RECORDED_PHYSICAL if layer == 0 && has_pre_pits(m) => physical_format(m, out),
         // Write protection status (udev's cdrom_id asks DVD-RAM): not protected.
         WRITE_PROTECTION if m.kind() == MediumKind::DvdRam => out.extend_from_slice(&[0, 0, 0, 0]),
         LIST => {
             let mut formats = vec![(PHYSICAL, 2048u16 + 4), (COPYRIGHT, 8)];
+            if has_pre_pits(m) {
+                formats.push((PRE_RECORDED_PHYSICAL, 2048 + 4));
+            }
             if m.kind() == MediumKind::DvdRam {
                 formats.push((WRITE_PROTECTION, 8));
             }
@@ -53,6 +61,24 @@ pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
     Ok(Outcome::Good)
 }
 
+/// Whether the disc carries pre-recorded physical format information (land pre-pits): the
+/// DVD-R family.
+fn has_pre_pits(m: &Medium) -> bool {
+    matches!(
+        m.kind(),
+        MediumKind::DvdMinusR | MediumKind::DvdMinusRDualLayer | MediumKind::DvdRw
+    )
+}
+
+/// Blocks of layer 0 of a dual-layer disc: half of it, on an ECC block boundary.
+fn layer0_blocks(m: &Medium) -> Option<u32> {
+    matches!(
+        m.kind(),
+        MediumKind::DvdPlusRDualLayer | MediumKind::DvdMinusRDualLayer
+    )
+    .then(|| m.capacity().div_ceil(2).next_multiple_of(16))
+}
+
 /// The 2048-byte physical format information of layer 0.
 fn physical_format(m: &Medium, out: &mut Vec<u8>) {
     let start = out.len();
@@ -65,12 +91,14 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         MediumKind::DvdMinusRDualLayer => (0x26, 0x20, 0x02), // DVD-R DL, two layers
         MediumKind::DvdPlusRw => (0x92, 0x00, 0x04), // DVD+RW, rewritable
         MediumKind::DvdRam => (0x16, 0x00, 0x04), // DVD-RAM 4.7 GB, rewritable
-        MediumKind::DvdRw => (0x52, 0x00, 0x04),  // DVD-RW, rewritable
+        MediumKind::DvdRw => (0x32, 0x00, 0x04),  // DVD-RW, rewritable
         MediumKind::CdRw => (0x00, 0x00, 0x00),   // not a DVD: refused before this
     };
     out.put_u8(book);
     out.put_u8(0x02); // 120 mm, maximum rate 10.08 Mbit/s
-    out.put_u8(layers | layer_type);
+                      // Two layers are recorded on opposite track paths (OTP), as on every DL disc sold.
+    let track_path = if layers != 0 { 0x10 } else { 0x00 };
+    out.put_u8(layers | track_path | layer_type);
     out.put_u8(0x00); // densities: 0.267 um/bit, 0.74 um/track
                       // A recordable disc's data zone spans its whole capacity; a pressed one, its data.
     let end = if m.kind().is_recordable() {
@@ -79,9 +107,20 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         m.readable_blocks()
     };
     out.put_u32(DATA_ZONE_START_PSN);
-    // Saturating: a configured capacity near 2^32 blocks has no 32-bit end sector.
-    out.put_u32(DATA_ZONE_START_PSN.saturating_add(end.saturating_sub(1)));
-    out.put_u32(0); // end sector in layer 0 (parallel track path: unused)
+    match layer0_blocks(m) {
+        Some(l0) => {
+            // OTP: layer 1 counts on from the complement of layer 0's last sector.
+            let l0_end = DATA_ZONE_START_PSN + l0 - 1;
+            let l1_start = !l0_end & 0x00ff_ffff;
+            out.put_u32(l1_start + end.saturating_sub(l0).saturating_sub(1));
+            out.put_u32(l0_end);
+        }
+        None => {
+            // Saturating: a configured capacity near 2^32 blocks has no 32-bit end sector.
+            out.put_u32(DATA_ZONE_START_PSN.saturating_add(end.saturating_sub(1)));
+            out.put_u32(0); // end sector in layer 0: one layer
+        }
+    }
     out.put_u8(0); // no BCA
     out.resize(start + 2048, 0);
 }

@@ -1292,6 +1292,31 @@ fn dvd_minus_r_dual_layer_and_layer_jump() {
     let pfi = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x04, 0, 0]);
     assert_eq!(pfi[4], 0x26, "DVD-R DL book type");
     assert_eq!(pfi[6] & 0x60, 0x20, "two layers");
+    assert_eq!(pfi[6] & 0x10, 0x10, "opposite track paths");
+    // growisofs takes layer 0's size from the pre-recorded format (10h): its last sector.
+    let pre = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0x10, 0x08, 0x04, 0, 0]);
+    let capacity = MediumKind::DvdMinusRDualLayer.default_capacity();
+    let l0 = capacity.div_ceil(2).next_multiple_of(16);
+    assert_eq!(be32_at(&pre, 4 + 12), 0x30000 + l0 - 1, "end of layer 0");
+    assert_eq!(be32_at(&pre, 4 + 4), 0x30000, "start of the data zone");
+    // Layer 1 runs from the complement of layer 0's end, to the end of the disc.
+    let l1_start = !(0x30000 + l0 - 1) & 0xff_ffff;
+    assert_eq!(be32_at(&pre, 4 + 8), l1_start + (capacity - l0) - 1);
+    // A single-layer DVD-R has its pre-recorded format too (and lists it); a DVD+R has none.
+    let mut r = blank_of(MediumKind::DvdMinusR);
+    let pre = ok(&mut r, &[0xad, 0, 0, 0, 0, 0, 0, 0x10, 0x08, 0x04, 0, 0]);
+    assert_eq!(pre[4], 0x25, "DVD-R book type");
+    assert_eq!(be32_at(&pre, 4 + 12), 0, "one layer");
+    let list = ok(&mut r, &[0xad, 0, 0, 0, 0, 0, 0, 0xff, 0x01, 0x00, 0, 0]);
+    assert!(list[4..].chunks(4).any(|f| f[0] == 0x10), "10h listed");
+    let mut plus = blank_of(MediumKind::DvdPlusR);
+    assert_eq!(
+        sense(&mut plus, &[0xad, 0, 0, 0, 0, 0, 0, 0x10, 0x08, 0x04, 0, 0]),
+        (5, 0x24, 0)
+    );
+    let mut rw = blank_of(MediumKind::DvdRw);
+    let pfi = ok(&mut rw, &[0xad, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x04, 0, 0]);
+    assert_eq!(pfi[4] >> 4, 0x3, "DVD-RW book type");
     // Layer jump recording (write type 4) is refused.
     let mut page = ok(&mut d, &[0x5a, 0x08, 0x05, 0, 0, 0, 0, 0, 0xff, 0]);
     page[0] = 0;

@@ -201,6 +201,10 @@ pub struct Medium {
     /// Overwritable media: blocks formatted (0: blank or not formatted). Writes and reads stay
     /// inside the formatted area.
     formatted: u32,
+    /// The track reserved for a Disc-At-Once recording that is not closed yet. A real drive
+    /// keeps such a reservation in its memory until the recording is complete, so it is not
+    /// part of the disc's durable form ([`Medium::durable`]).
+    dao_track: Option<u8>,
 }
 
 /// Why a recording request cannot be carried out; the caller maps it to sense data.
@@ -229,6 +233,7 @@ impl Medium {
             tracks: vec![Track::closed(1, 1, 0, blocks)],
             finalized: true,
             formatted: 0,
+            dao_track: None,
         }
     }
 
@@ -242,6 +247,7 @@ impl Medium {
                 tracks: Vec::new(),
                 finalized: false,
                 formatted: 0,
+                dao_track: None,
             };
             if kind == MediumKind::DvdRam {
                 m.format(capacity);
@@ -254,6 +260,7 @@ impl Medium {
             tracks: vec![Track::open(1, 1, 0)],
             finalized: false,
             formatted: 0,
+            dao_track: None,
         }
     }
 
@@ -279,6 +286,7 @@ impl Medium {
             tracks,
             finalized,
             formatted,
+            dao_track: None,
         };
         m.validate()?;
         Ok(m)

@@ -39,6 +39,24 @@ impl Medium {
             .is_some_and(|t| !t.closed && t.reserved == Some(t.recorded))
     }
 
+    /// The disc as it survives the drive losing power: without a Disc-At-Once recording
+    /// that is not complete (its reservation and what was written into it), which a real
+    /// drive holds only in its memory. A cut DAO burn leaves the disc as it was before it, so
+    /// it can be burned again.
+    pub fn durable(&self) -> std::borrow::Cow<'_, Medium> {
+        let Some(number) = self.dao_track else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut m = self.clone();
+        m.dao_track = None;
+        if let Some(idx) = m.tracks.iter().position(|t| t.number == number) {
+            let t = m.tracks[idx];
+            m.tracks.truncate(idx);
+            m.tracks.push(Track::open(t.number, t.session, t.start));
+        }
+        std::borrow::Cow::Owned(m)
+    }
+
     /// Whether the open track at `lba` (its next writable address) was reserved.
     pub fn writes_into_reservation(&self, lba: u32) -> bool {
         self.tracks
@@ -63,6 +81,9 @@ impl Medium {
             return Err(RecordError::NoSpace);
         }
         last.reserved = Some(if exact { size } else { rounded });
+        if exact {
+            self.dao_track = Some(last.number);
+        }
         // Track numbers are one byte: the 255th track is the last the disc can hold.
         let Some(next_number) = last.number.checked_add(1) else {
             return Ok(());
@@ -100,6 +121,10 @@ impl Medium {
     /// its size), and an invisible track starts on the next ECC block if it was the last.
     fn close_at(&mut self, idx: usize) {
         let t = &mut self.tracks[idx];
+        if self.dao_track == Some(t.number) {
+            // The Disc-At-Once recording is complete: the disc holds it from now on.
+            self.dao_track = None;
+        }
         if let Some(r) = t.reserved {
             // The unwritten rest of a reservation is part of the closed track (reads as zeros).
             t.recorded = t.recorded.max(r);
