@@ -5,6 +5,8 @@
 #
 # usage: tests/fuzz/run.sh [TARGET...]        (default: every target in fuzz/Cargo.toml)
 # env:   FUZZ_SECONDS    seconds per target (default 20; 5 targets = 100 s)
+#        FUZZ_RUNS       executions per target instead (a campaign: FUZZ_RUNS=10000000);
+#                        FUZZ_SECONDS then only bounds it (default 86400 with FUZZ_RUNS)
 #        FUZZ_SANITIZER  none (default) or address. cargo-fuzz's `none` works on stable
 #                        Rust; `address` needs nightly, or stable with RUSTC_BOOTSTRAP=1 (set
 #                        here when the toolchain is not nightly)
@@ -20,7 +22,12 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ=$REPO/fuzz
-SECONDS_EACH=${FUZZ_SECONDS:-20}
+RUNS=${FUZZ_RUNS:-}
+if [ -n "$RUNS" ]; then
+    SECONDS_EACH=${FUZZ_SECONDS:-86400}
+else
+    SECONDS_EACH=${FUZZ_SECONDS:-20}
+fi
 SANITIZER=${FUZZ_SANITIZER:-none}
 JOBS=${FUZZ_JOBS:-1}
 
@@ -76,7 +83,8 @@ trap 'rm -rf "$scratch"' EXIT
 
 # fuzz_one TARGET: run it for SECONDS_EACH; exit status in $scratch/TARGET.rc, output in .log.
 fuzz_one() {
-    local t=$1 corpus=$FUZZ/corpus/$1 dict=() seeds rc
+    local t=$1 corpus=$FUZZ/corpus/$1 dict=() seeds rc runs=()
+    [ -n "$RUNS" ] && runs=("-runs=$RUNS")
     mkdir -p "$corpus" "$scratch/$t" "$FUZZ/artifacts/$t"
     [ -f "$FUZZ/dict/$t.dict" ] && dict=("-dict=$FUZZ/dict/$t.dict")
     # The first directory receives new inputs: a scratch one, so the corpus stays as it is.
@@ -85,7 +93,7 @@ fuzz_one() {
     [ -d "$FUZZ/regressions/$t" ] && seeds+=("$FUZZ/regressions/$t")
     cargo fuzz run --sanitizer "$SANITIZER" "${jobs[@]}" "$t" "$scratch/$t" "${seeds[@]}" -- \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-        -print_final_stats=1 "${dict[@]}" >"$scratch/$t.log" 2>&1
+        -print_final_stats=1 "${runs[@]}" "${dict[@]}" >"$scratch/$t.log" 2>&1
     rc=$?
     echo $rc >"$scratch/$t.rc"
 }
@@ -98,7 +106,7 @@ start=$(date +%s)
 for ((k = 0; k < ${#targets[@]}; k += PARALLEL)); do
     pids=()
     for t in "${targets[@]:k:PARALLEL}"; do
-        log "$t: ${SECONDS_EACH}s from $(find "$FUZZ/corpus/$t" -type f 2>/dev/null | wc -l) corpus inputs"
+        log "$t: ${RUNS:+$RUNS runs or }${SECONDS_EACH}s from $(find "$FUZZ/corpus/$t" -type f 2>/dev/null | wc -l) corpus inputs"
         fuzz_one "$t" &
         pids+=($!)
     done
