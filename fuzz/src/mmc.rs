@@ -141,8 +141,9 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
             Some(m)
         }
         "dvd-r-reserved-open" => {
+            // An incremental reservation (a DAO one is not durable: it never loads from a file).
             let mut m = blank(MediumKind::DvdMinusR);
-            m.reserve_track_exact(m.capacity() / 2).expect("reserve");
+            m.reserve_track(m.capacity() / 2).expect("reserve");
             m.commit_write(0, 5);
             Some(m)
         }
@@ -226,6 +227,16 @@ pub fn recorded(m: &Medium) -> Extents {
     x
 }
 
+/// Where the part of `m` held only in the drive's memory starts (a Disc-At-Once recording
+/// not yet complete, see [`Medium::durable`]): what is acknowledged from there on is lost
+/// with the drive. `None` when all of `m` is durable.
+pub fn memory_only_from(m: &Medium) -> Option<u32> {
+    match m.durable() {
+        std::borrow::Cow::Owned(d) => d.tracks().last().map(|t| t.start),
+        std::borrow::Cow::Borrowed(_) => None,
+    }
+}
+
 /// The largest Data-In a command may return: its allocation length (0 for commands without
 /// Data-In). Read from the CDB layouts of SPC and MMC, independently of the handlers.
 pub fn data_in_limit(cdb: &[u8]) -> usize {
@@ -242,6 +253,8 @@ pub fn data_in_limit(cdb: &[u8]) -> usize {
         | op::READ_BUFFER_CAPACITY => usize::from(be16(cdb, 7)),
         op::READ_CAPACITY_10 => 8,
         op::SERVICE_ACTION_IN_16 => be32(cdb, 10) as usize,
+        // REPORT SUPPORTED OPERATION CODES (the only service action served).
+        op::MAINTENANCE_IN => be32(cdb, 6) as usize,
         // No allocation length: a number of 16-byte descriptors after an 8-byte header.
         op::GET_PERFORMANCE => 8 + 16 * usize::from(be16(cdb, 8)),
         op::READ_DVD_STRUCTURE | op::MECHANISM_STATUS => usize::from(be16(cdb, 8)),
@@ -323,6 +336,10 @@ impl Harness {
     pub fn new(medium: Option<Medium>, finalize_on_close: bool, write_protected: bool) -> Self {
         if let Some(m) = &medium {
             m.validate().expect("initial state is valid");
+            assert!(
+                matches!(m.durable(), std::borrow::Cow::Borrowed(_)),
+                "an initial state is what loads from a file: durable"
+            );
         }
         let mut h = Harness {
             drive: SimDrive::new(identity(), medium.clone()),
@@ -477,8 +494,15 @@ impl Harness {
             self.written.clear();
         }
         if persist && !matches!(outcome, Outcome::Check(_)) {
-            self.persisted = after;
+            // The store records the disc's durable form: a Disc-At-Once recording not yet
+            // complete is held in the drive's memory only, and what was acknowledged into it
+            // is lost with the drive, as on a real one (it starts where the durable disc's
+            // invisible track now starts).
             self.durable = self.written.clone();
+            if let Some(start) = after.as_ref().and_then(memory_only_from) {
+                self.durable.clip(u64::from(start));
+            }
+            self.persisted = after.map(|m| m.durable().into_owned());
         }
         outcome
     }

@@ -110,3 +110,31 @@ fn discs_of_nearly_four_giga_blocks() {
     assert_eq!(m.tracks().len(), 1);
     m.finalize().unwrap();
 }
+
+/// A DVD-RW formatted (or blanked) in the middle of a Disc-At-Once recording kept the mark of
+/// that recording: its durable form then dropped the formatted track, and the daemon wrote a
+/// state file that its own load refused (found by `disc_effects`).
+#[test]
+fn formatting_or_blanking_ends_a_disc_at_once_recording() {
+    let dao_started = || {
+        let mut m = Medium::blank(MediumKind::DvdRw, 1000);
+        m.reserve_track_exact(100).unwrap();
+        m.commit_write(0, 16);
+        assert_ne!(
+            *m.durable(),
+            m,
+            "a DAO recording is held in the drive's memory"
+        );
+        m
+    };
+    let mut m = dao_started();
+    m.format(64);
+    assert_eq!(*m.durable(), m);
+    m.validate().unwrap();
+    let mut m = dao_started();
+    m.blank_out();
+    assert_eq!(*m.durable(), m);
+    // What is written incrementally afterwards is durable.
+    m.commit_write(0, 16);
+    assert_eq!(*m.durable(), m);
+}

@@ -13,12 +13,15 @@ impl Medium {
         self.formatted = blocks;
         self.tracks = vec![Track::closed(1, 1, 0, blocks)];
         self.finalized = false;
+        // A Disc-At-Once recording under way is gone with the tracks.
+        self.dao_track = None;
     }
 
     /// BLANK: back to an unformatted, empty disc (a DVD-RW: blank for sequential recording).
     pub fn blank_out(&mut self) {
         self.formatted = 0;
         self.finalized = false;
+        self.dao_track = None;
         self.tracks = if self.kind == MediumKind::DvdRw {
             vec![Track::open(1, 1, 0)]
         } else {
