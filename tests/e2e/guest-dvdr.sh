@@ -5,9 +5,10 @@
 # required: dvdr_blank_profile dvdr_growisofs dvdr_growisofs_mount dvdr_multiborder
 # required: dvdr_two_borders_state dvdr_dao dvdr_wodim_dao dvdr_cdrskin dvdr_xorriso_twice
 # required: dvdr_finalize dvdr_bad_write dvdrw_growisofs dvdrw_format_overwrite
-# required: dvdrw_blank_again dvdrw_burn_again dvdr_kill9_retry
+# required: dvdrw_blank_again dvdrw_burn_again dvdr_kill9_retry dvdr_dao_kill9_retry
+# required: dvdr_dl_cdrskin
 
-DR_DRIVES=(r1 r2 r3 r4 r5 r6 r7 r8 r9)
+DR_DRIVES=(r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11)
 DT=$IMG/dvdr-tree
 DT2=$IMG/dvdr-tree-2
 rm -rf "$DT" "$DT2" "$IMG"/dvdr-*.img "$IMG"/dvdr-*.img.tcmu-mmc.json
@@ -203,27 +204,59 @@ else
     fail dvdrw_burn_again "growisofs rc $rc: $(echo "$out" | tail -n3 | oneline)"
 fi
 
+# dvdr_kill9 SCENARIO NAME AFTER [GROWISOFS_OPTION...]: growisofs -Z of $BIG on a blank DVD-R
+# in drive NAME, the daemon killed (-9) once 20 MB are in the image and started again; the disc
+# must then be blank, and a growisofs -Z of $SMALL the same way must work and leave a disc
+# whose `disc info` line matches AFTER.
+dvdr_kill9() {
+    local scenario=$1 name=$2 want=$3 sr info after out rc
+    shift 3
+    sr=$(dvdr_drive "$name" dvd-r)
+    timeout 600 growisofs "$@" -Z "$sr=$BIG" >"$OUT/$scenario.log" 2>&1 &
+    kill9_mid_burn "$name" "$IMG/dvdr-$name.img" 20000000 $!
+    tail -n3 "$OUT/$scenario.log"
+    info=$(disc_info "$name")
+    echo "killed after $KILLED_AT bytes, growisofs rc $BURN_RC: $info"
+    out=$(timeout 300 growisofs "$@" -Z "$sr=$SMALL" 2>&1)
+    rc=$?
+    echo "$out" | tail -n 4
+    sleep 3
+    after=$(disc_info "$name")
+    echo "$after"
+    if [ "$KILLED_AT" -gt 0 ] && echo "$info" | grep -q 'status Empty' && [ $rc -eq 0 ] &&
+        same_prefix "$sr" "$SMALL" && echo "$after" | grep -q "$want"; then
+        pass "$scenario"
+    else
+        fail "$scenario" "killed after $KILLED_AT bytes (rc $BURN_RC: $(tail -n2 "$OUT/$scenario.log" | oneline)), state '$info', retry rc $rc: $(echo "$out" | tail -n2 | oneline); $after"
+    fi
+}
+
 step "DVD-R: kill -9 in the middle of an incremental burn"
 # Nothing of the cut burn was acknowledged (no SYNCHRONIZE CACHE, no CLOSE): after the restart
 # the disc is blank again and a new burn works.
-sr=$(dvdr_drive r9 dvd-r)
-timeout 600 growisofs -Z "$sr=$BIG" >"$OUT/dvdr-killed.log" 2>&1 &
-GP=$!
-kill9_mid_burn r9 "$IMG/dvdr-r9.img" 20000000 $GP
-written=$KILLED_AT
-grc=$BURN_RC
-tail -n3 "$OUT/dvdr-killed.log"
-info=$(disc_info r9)
-echo "killed after $written bytes, growisofs rc $grc: $info"
-out=$(timeout 300 growisofs -Z "$sr=$SMALL" 2>&1)
+dvdr_kill9 dvdr_kill9_retry r9 'profile 0011'
+
+step "DVD-R: kill -9 in the middle of a Disc-At-Once burn"
+# A DAO recording (one reservation of the whole image) is complete only when written to its
+# end: a drive that dies before keeps nothing of it, so after the restart the disc is blank
+# (not a reserved track that can never be written again) and a new DAO burn closes the disc.
+dvdr_kill9 dvdr_dao_kill9_retry r10 'status Complete' -use-the-force-luke=dao
+
+step "DVD-R DL: cdrskin on a small dual-layer disc"
+# 8000 blocks: layer 0 holds 4000, the small image fits on it.
+sr=$(dvdr_drive r11 'dvd-r-dl;capacity=8000')
+profile=$(current_profile "$sr")
+out=$(timeout 300 cdrskin -v dev="$sr" "$SMALL" 2>&1)
 rc=$?
-echo "$out" | tail -n 4
+echo "$out" | tail -n 8
 sleep 3
-if [ "$written" -gt 0 ] && echo "$info" | grep -q 'status Empty' && [ $rc -eq 0 ] &&
-    same_prefix "$sr" "$SMALL"; then
-    pass dvdr_kill9_retry
+info=$(disc_info r11)
+echo "$info"
+if [ "$profile" = 0015 ] && [ $rc -eq 0 ] && same_prefix "$sr" "$SMALL" &&
+    mounted_sums_ok "$sr" "$IMG/small.sha256"; then
+    pass dvdr_dl_cdrskin
 else
-    fail dvdr_kill9_retry "killed after $written bytes (rc $grc: $(tail -n2 "$OUT/dvdr-killed.log" | oneline)), state '$info', retry rc $rc: $(echo "$out" | tail -n2 | oneline)"
+    fail dvdr_dl_cdrskin "profile $profile, cdrskin rc $rc: $(echo "$out" | grep -i 'failure\|sorry\|error' | head -n3 | oneline); $info"
 fi
 
 step "DVD-R: tear down"
