@@ -38,6 +38,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make targetcli's saved configuration safe to restore while tcmu-runner runs: put
+    /// `nl_reply_supported=-1` into the control string of every user:mmc backstore in it
+    /// (rtslib's saveconfig drops it). The systemd unit runs it before target.service.
+    SaveconfigPrepare {
+        /// The file `targetctl restore` reads.
+        #[arg(default_value = "/etc/target/saveconfig.json")]
+        file: PathBuf,
+    },
     /// Create and inspect disc images.
     Disc {
         #[command(subcommand)]
@@ -86,6 +94,19 @@ fn main() -> ExitCode {
                 print!("{}", daemon::status::table(&drives, daemon_up));
                 Ok(())
             }
+        }
+        Command::SaveconfigPrepare { file } => {
+            daemon::saveconfig::prepare_file(&file).map(|changed| {
+                if changed.is_empty() {
+                    println!("{}: nothing to change", file.display());
+                } else {
+                    println!(
+                        "{}: nl_reply_supported=-1 set for {}",
+                        file.display(),
+                        changed.join(", ")
+                    );
+                }
+            })
         }
         Command::Disc {
             action:

@@ -7,6 +7,7 @@ pub mod drive_loop;
 pub mod identity;
 pub mod netlink;
 pub mod notify;
+pub mod saveconfig;
 pub mod status;
 pub mod supervise;
 pub mod uevent;
