@@ -42,6 +42,7 @@ pub const CONFIG_DESC: &str = concat!(
 );
 
 /// The handler object: `CheckConfig` and `ChangeMedium`.
+#[derive(Clone)]
 struct Handler {
     configfs: PathBuf,
     roots: Arc<MediaRoots>,
@@ -340,6 +341,9 @@ pub fn spawn(configfs: PathBuf, roots: Arc<MediaRoots>) {
     }
 }
 
+/// How often the D-Bus thread looks whether the service name should change hands.
+const HANDOVER_POLL: Duration = Duration::from_secs(2);
+
 fn serve(configfs: PathBuf, roots: Arc<MediaRoots>) {
     let mut told = false;
     let conn = loop {
@@ -354,39 +358,119 @@ fn serve(configfs: PathBuf, roots: Arc<MediaRoots>) {
             }
         }
     };
-    match publish(&conn, Handler { configfs, roots }) {
-        Ok(how) => log::info!("D-Bus: {how}"),
+    let handler = Handler { configfs, roots };
+    let mut role = match publish(&conn, &handler) {
+        Ok(role) => role,
         Err(e) => {
             log::warn!("D-Bus: {e}; targetcli integration is off");
             return;
         }
-    }
-    // The connection's own executor answers calls; keep it alive for the daemon's lifetime.
+    };
+    // The connection's own executor answers calls. This thread keeps the name where it
+    // belongs: tcmu-runner (its systemd unit waits for it to own the name) gets it when it
+    // starts after us, and we register through whichever runner owns it now.
     loop {
-        std::thread::park();
+        std::thread::sleep(HANDOVER_POLL);
+        let Some(change) = handover_needed(&conn, &role) else {
+            continue;
+        };
+        log::info!("D-Bus: {change}");
+        withdraw(&conn);
+        if matches!(role, Role::Owner) {
+            // Let the waiting daemon take the name before registering with it.
+            for _ in 0..50 {
+                if owner_of(&conn, SERVICE).is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        role = match publish(&conn, &handler) {
+            Ok(role) => role,
+            Err(e) => {
+                log::warn!("D-Bus: {e}; targetcli integration is off until the name changes hands");
+                Role::Off(owner_of(&conn, SERVICE))
+            }
+        };
     }
 }
 
+/// How the handler is on the bus.
+enum Role {
+    /// Owning the service name.
+    Owner,
+    /// Registered through the daemon that owns it (its unique connection name).
+    Registered(String),
+    /// Neither (publishing failed while this connection owned the name): retried when the
+    /// name changes hands.
+    Off(Option<String>),
+}
+
+fn owner_of(conn: &Connection, name: &str) -> Option<String> {
+    let name = zbus::names::BusName::try_from(name).ok()?;
+    zbus::blocking::fdo::DBusProxy::new(conn)
+        .ok()?
+        .get_name_owner(name)
+        .ok()
+        .map(|n| n.to_string())
+}
+
+/// What changed so that the handler must be published again, if anything: another daemon
+/// waits for the name we own, or the daemon we registered with is gone or replaced.
+fn handover_needed(conn: &Connection, role: &Role) -> Option<String> {
+    let owner = owner_of(conn, SERVICE);
+    match role {
+        Role::Owner => {
+            let queued = zbus::blocking::fdo::DBusProxy::new(conn)
+                .ok()?
+                .list_queued_owners(zbus::names::WellKnownName::try_from(SERVICE).ok()?)
+                .ok()?;
+            (queued.len() > 1).then(|| {
+                format!(
+                    "another daemon ({}, tcmu-runner?) waits for {SERVICE}: handing the name over \
+                     and registering through it",
+                    queued[1]
+                )
+            })
+        }
+        Role::Registered(with) => match owner {
+            None => Some(format!("{SERVICE} has no owner any more: taking it")),
+            Some(o) if o != *with => Some(format!(
+                "{SERVICE} has a new owner ({o}): registering again"
+            )),
+            Some(_) => None,
+        },
+        Role::Off(was) => (owner != *was).then(|| format!("{SERVICE} changed hands: trying again")),
+    }
+}
+
+/// Take the handler off the bus: its objects and names.
+fn withdraw(conn: &Connection) {
+    let server = conn.object_server();
+    let _ = server.remove::<Handler, _>(format!("{ROOT_PATH}/{SUBTYPE}").as_str());
+    let _ = server.remove::<zbus::fdo::ObjectManager, _>(ROOT_PATH);
+    let _ = server.remove::<Handler, _>(format!("{MANAGER_PATH}/{SUBTYPE}").as_str());
+    let _ = conn.release_name(SERVICE);
+    let _ = conn.release_name(format!("{MANAGER_IFACE}.{SUBTYPE}"));
+}
+
 /// Own the service name, or register with the tcmu-runner that owns it.
-fn publish(conn: &Connection, handler: Handler) -> Result<String, String> {
+fn publish(conn: &Connection, handler: &Handler) -> Result<Role, String> {
     let server = conn.object_server();
     server
         .at(ROOT_PATH, zbus::fdo::ObjectManager)
         .map_err(|e| e.to_string())?;
     let handler_path = format!("{ROOT_PATH}/{SUBTYPE}");
     server
-        .at(
-            handler_path.as_str(),
-            Handler {
-                configfs: handler.configfs.clone(),
-                roots: handler.roots.clone(),
-            },
-        )
+        .at(handler_path.as_str(), handler.clone())
         .map_err(|e| e.to_string())?;
     // Not queued: if the name is owned, fall back to registering with its owner now.
     let not_queued = zbus::fdo::RequestNameFlags::DoNotQueue.into();
     match conn.request_name_with_flags(SERVICE, not_queued) {
-        Ok(_) => return Ok(format!("serving {SERVICE} at {handler_path}")),
+        Ok(_) => {
+            log::info!("D-Bus: serving {SERVICE} at {handler_path}");
+            return Ok(Role::Owner);
+        }
         Err(zbus::Error::NameTaken) => {}
         Err(e) => return Err(format!("cannot own {SERVICE}: {e}")),
     }
@@ -395,11 +479,12 @@ fn publish(conn: &Connection, handler: Handler) -> Result<String, String> {
     let _ = server.remove::<zbus::fdo::ObjectManager, _>(ROOT_PATH);
     let own_path = format!("{MANAGER_PATH}/{SUBTYPE}");
     server
-        .at(own_path.as_str(), handler)
+        .at(own_path.as_str(), handler.clone())
         .map_err(|e| e.to_string())?;
     let own_name = format!("{MANAGER_IFACE}.{SUBTYPE}");
     conn.request_name_with_flags(own_name.as_str(), not_queued)
         .map_err(|e| format!("cannot own {own_name}: {e}"))?;
+    let owner = owner_of(conn, SERVICE).unwrap_or_default();
     let reply = conn
         .call_method(
             Some(SERVICE),
@@ -411,10 +496,11 @@ fn publish(conn: &Connection, handler: Handler) -> Result<String, String> {
         .map_err(|e| format!("{SERVICE} is taken and RegisterHandler failed: {e}"))?;
     let (ok, msg): (bool, String) = reply.body().deserialize().map_err(|e| e.to_string())?;
     if ok {
-        Ok(format!(
-            "{SERVICE} is owned by another daemon (tcmu-runner?): registered handler \
-             {SUBTYPE} through its HandlerManager1 (changemedium is not available that way)"
-        ))
+        log::info!(
+            "D-Bus: {SERVICE} is owned by another daemon ({owner}, tcmu-runner?): registered \
+             handler {SUBTYPE} through its HandlerManager1 (changemedium is not available that way)"
+        );
+        Ok(Role::Registered(owner))
     } else {
         Err(format!("RegisterHandler refused: {msg}"))
     }

@@ -2,8 +2,9 @@
 # targetcli over D-Bus, sourced by guest.sh inside the guest: a system bus is started with
 # tcmu-mmc's policy (dbus/tcmu-mmc.conf), the running daemon claims org.kernel.TCMUService1,
 # and targetcli creates, exports, swaps (changemedium), saves, clears and restores a
-# `user:mmc` backstore. `tcmu-mmc status` is checked on the way. Runs last: clearconfig and
-# restoreconfig take every drive of the guest down and back up.
+# `user:mmc` backstore. `tcmu-mmc status` is checked on the way. Runs late (only the runner
+# sub-suite, which uses its bus, comes after): clearconfig and restoreconfig take every drive
+# of the guest down and back up.
 # required: tcli_dbus_service tcli_backstore_listed tcli_bad_cfgstring tcli_create_read
 # required: tcli_status tcli_changemedium tcli_offline tcli_saveconfig tcli_clear tcli_restore
 # required: tcli_restored_read
@@ -69,6 +70,14 @@ runner_joined "$rpid" && runner_alive="$runner_alive, in TCMU's netlink group"
 kill -TERM "$rpid" 2>/dev/null
 wait "$rpid" 2>/dev/null
 echo "tcmu-runner ran: ${runner_alive:-no}: $(tail -n 2 "$OUT/tcmu-runner.out" | oneline)"
+# runner queued for the bus name the daemon owns, so the daemon handed it over and registered
+# through runner; with runner gone it takes the name back (within seconds).
+for _ in $(seq 1 40); do
+    [ "$(dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.GetConnectionUnixProcessID string:org.kernel.TCMUService1 2>/dev/null |
+        awk '/uint32/ {print $2}')" = "$DPID" ] && break
+    sleep 0.5
+done
 # bounded CMD: run CMD in the background, true if it finishes within 20 s (a configfs write
 # the kernel makes wait for a reply nobody gives cannot be killed: it is left behind).
 bounded() {
