@@ -195,9 +195,9 @@ exported_sr() {
 # be32 LBA as four sg_raw hex bytes
 be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 
-# Sub-suites, in run order (see "sub-suites" below). targetcli stays last: its clearconfig and
-# restoreconfig take every drive down and back up.
-E2E_PARTS="burn dvdr media seed rewritable erase supervise faults iscsi many storm targetcli"
+# Sub-suites, in run order (see "sub-suites" below). targetcli and runner stay last: their
+# clearconfig and restoreconfig take every drive down and back up (runner uses targetcli's bus).
+E2E_PARTS="burn dvdr media seed rewritable erase supervise faults iscsi many storm targetcli runner"
 
 # kill9_mid_burn NAME IMAGE BYTES PID: once IMAGE has grown past BYTES (or burner PID ended),
 # kill -9 the daemon, start it again and wait for NAME and for the burner. Sets KILLED_AT (the
