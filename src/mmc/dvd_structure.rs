@@ -1,5 +1,6 @@
 //! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), 10h (a DVD-R's
-//! or DVD-RW's pre-recorded physical format), C0h (DVD-RAM write protection), FFh (list).
+//! or DVD-RW's pre-recorded physical format), 20h (a DVD+R DL's layer boundary), C0h (DVD-RAM
+//! write protection), FFh (list).
 use super::{Context, Medium, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
@@ -8,6 +9,7 @@ use crate::scsi::{CmdResult, Outcome, Sense};
 const PHYSICAL: u8 = 0x00;
 const COPYRIGHT: u8 = 0x01;
 const PRE_RECORDED_PHYSICAL: u8 = 0x10;
+const LAYER_BOUNDARY: u8 = 0x20;
 const WRITE_PROTECTION: u8 = 0xc0;
 const LIST: u8 = 0xff;
 /// First physical sector number of the data zone of a DVD.
@@ -36,12 +38,22 @@ pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
         // What the pre-pits of a DVD-R or DVD-RW say, blank or not: growisofs reads a DVD-R
         // DL's layer 0 size from it.
         PRE_RECORDED_PHYSICAL if layer == 0 && has_pre_pits(m) => physical_format(m, out),
+        // DVD+R DL layer boundary: layer 0's data zone capacity, which this drive fixes at
+        // half the disc (InitStatus 1: it can no longer be set). growisofs -dvd-compat then
+        // leaves the layer break as it is instead of sending one; dvd+rw-mediainfo shows it.
+        LAYER_BOUNDARY if layer == 0 && m.kind() == MediumKind::DvdPlusRDualLayer => {
+            out.extend_from_slice(&[0x80, 0, 0, 0]);
+            out.put_u32(layer0_blocks(m).unwrap_or(0));
+        }
         // Write protection status (udev's cdrom_id asks DVD-RAM): not protected.
         WRITE_PROTECTION if m.kind() == MediumKind::DvdRam => out.extend_from_slice(&[0, 0, 0, 0]),
         LIST => {
             let mut formats = vec![(PHYSICAL, 2048u16 + 4), (COPYRIGHT, 8)];
             if has_pre_pits(m) {
                 formats.push((PRE_RECORDED_PHYSICAL, 2048 + 4));
+            }
+            if m.kind() == MediumKind::DvdPlusRDualLayer {
+                formats.push((LAYER_BOUNDARY, 12));
             }
             if m.kind() == MediumKind::DvdRam {
                 formats.push((WRITE_PROTECTION, 8));

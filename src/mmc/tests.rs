@@ -800,6 +800,26 @@ fn dual_layer_blank() {
     let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]);
     assert!(feature_codes(&cfg).contains(&0x003b));
     assert!(!feature_codes(&cfg).contains(&0x002b));
+    // Layer boundary (what growisofs -dvd-compat and dvd+rw-mediainfo read): layer 0 holds
+    // half the disc, and the break can no longer be set.
+    let lb = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0x20, 0, 12, 0, 0]);
+    assert_eq!(&lb[..2], &10u16.to_be_bytes(), "length");
+    assert_eq!(lb[4] & 0x80, 0x80, "InitStatus: fixed");
+    let l0 = u32::from_be_bytes(lb[8..12].try_into().unwrap());
+    assert_eq!(
+        l0,
+        medium::DVD_PLUS_R_DL_BLOCKS
+            .div_ceil(2)
+            .next_multiple_of(16)
+    );
+    let list = ok(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0xff, 0, 0xff, 0, 0]);
+    assert!(list[4..].chunks(4).any(|c| c[0] == 0x20), "listed");
+    // Not on a single-layer disc.
+    let mut sl = blank_of(MediumKind::DvdPlusR);
+    assert_eq!(
+        sense(&mut sl, &[0xad, 0, 0, 0, 0, 0, 0, 0x20, 0, 12, 0, 0]),
+        (5, 0x24, 0)
+    );
 }
 
 // ---------------------------------------------------------------- rewritable media

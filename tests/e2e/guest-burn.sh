@@ -5,6 +5,7 @@
 # required: burn_growisofs burn_growisofs_mount burn_restart burn_multisession
 # required: burn_state_two_sessions burn_wodim_ignsize burn_wodim burn_xorriso
 # required: burn_finalize_dvdrom burn_too_large burn_kill9_retry burn_kill9_keeps_session
+# required: burn_dl_dvd_compat
 
 # burn_drive runs in $(...), a subshell: the drives are named p1..p7 and removed by name.
 burn_drive() { # burn_drive NAME IMAGE [OPTIONS]: create + attach, print the block device
@@ -23,7 +24,7 @@ mkdir -p "$BT/extra"
 head -c 3000000 /dev/urandom >"$BT/extra/second-session.bin"
 seq 1 5000 >"$BT/extra/numbers.txt"
 (cd "$BT" && sha256sum extra/*) >"$OUT/burn-tree.sha256"
-for i in 1 2 3 4 5 6 7 8; do : >"$IMG/blank-$i.iso"; done
+for i in 1 2 3 4 5 6 7 8 9; do : >"$IMG/blank-$i.iso"; done
 sr=$(burn_drive p1 "$IMG/blank-1.iso")
 out=$(timeout 300 growisofs -Z "$sr=$SMALL" 2>&1)
 rc=$?
@@ -109,6 +110,24 @@ else
     fail burn_finalize_dvdrom "growisofs rc $rc, profile '$prof', size $size, write: $(echo "$wr" | oneline)"
 fi
 
+step "DVD+R DL: growisofs -dvd-compat"
+# growisofs -dvd-compat on a DVD+R DL first reads the layer boundary (READ DVD STRUCTURE 20h)
+# to set the layer break; this drive fixes it at half the disc, and says so.
+sr=$(burn_drive p9 "$IMG/blank-9.iso" "type=dvd+r-dl;capacity=8000")
+prof=$(current_profile "$sr")
+media=$(timeout 60 dvd+rw-mediainfo "$sr" 2>&1)
+echo "$media" | grep -i 'mounted media\|L0 Data Zone'
+out=$(timeout 300 growisofs -dvd-compat -Z "$sr=$SMALL" 2>&1)
+rc=$?
+echo "$out" | tail -n 6
+sleep 3
+if [ "$prof" = 002b ] && echo "$media" | grep -q 'L0 Data Zone Capacity: *4000\*2KB, can no longer be set' &&
+    [ $rc -eq 0 ] && same_prefix "$sr" "$SMALL"; then
+    pass burn_dl_dvd_compat
+else
+    fail burn_dl_dvd_compat "profile $prof, $(echo "$media" | grep -i 'L0 Data' | oneline); growisofs rc $rc: $(echo "$out" | tail -n3 | oneline)"
+fi
+
 step "DVD+R: an image too large for the disc"
 sr=$(burn_drive p6 "$IMG/blank-6.iso" "capacity=1000")
 out=$(timeout 300 growisofs -Z "$sr=$SMALL" 2>&1)
@@ -188,6 +207,6 @@ else
 fi
 
 step "DVD+R: tear down"
-for name in p1 p2 p3 p4 p5 p6 p7 p8; do
+for name in p1 p2 p3 p4 p5 p6 p7 p8 p9; do
     mmc delete "$name"
 done
