@@ -7,6 +7,7 @@
 # of the guest down and back up.
 # required: tcli_dbus_service tcli_backstore_listed tcli_bad_cfgstring tcli_create_read
 # required: tcli_status tcli_changemedium tcli_offline tcli_saveconfig tcli_clear tcli_restore
+# required: tcli_defaults_memory
 # required: tcli_restored_read
 # required: names_lio_reference names_targetcli names_by_id names_script names_validation
 # required: dbus_nobody_refused dbus_root_changes dbus_checkconfig_open
@@ -148,6 +149,8 @@ TCISO=$IMG/tcli.iso
 cp "$SMALL" "$TCISO"
 rm -f "$TCISO.tcmu-mmc.json"
 n=$(stat -c %s "$TCISO")
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$DPID/status"; }
+rss_before=$(rss_kb)
 out=$(tcli /backstores/user:mmc create name=tc0 size="$n" cfgstring="$TCISO" && tcli /loopback create)
 echo "$out"
 naa=$(echo "$out" | sed -n 's/.*Created target \(naa\.[0-9a-f]*\).*/\1/p' | head -n1)
@@ -163,6 +166,22 @@ if [ -b "$sr" ] && [ "$sum" = "$(sha256sum <"$TCISO" | cut -d' ' -f1)" ] &&
 else
     fail tcli_create_read "device '$sr', sha256 $sum: $(echo "$out $out2" | oneline)"
 fi
+
+# What a drive made with targetcli's defaults costs the daemon after buffered and 1 MiB
+# direct reads of its disc: under the README's 16 MiB per drive, though those defaults map a
+# ring of over 1 GiB (max_data_area_mb=1024): the daemon touches only the pages in use.
+timeout 120 dd if="$sr" of=/dev/null bs=1M iflag=direct 2>/dev/null
+rss_after=$(rss_kb)
+tc0_dir=$(ls -d "$CORE_ROOT"/user_*/tc0 2>/dev/null | head -n1)
+tc0_hba=${tc0_dir%/*}
+tc0_uio=$(grep -l "^tcm-user/${tc0_hba##*/user_}/tc0/" /sys/class/uio/uio*/name 2>/dev/null | head -n1)
+map_bytes=$(($(cat "${tc0_uio%/name}/maps/map0/size" 2>/dev/null || echo 0)))
+grown_kb=$((rss_after - rss_before))
+echo "tc0: targetcli defaults: max_data_area_mb $(cat "$tc0_dir/attrib/max_data_area_mb" 2>/dev/null), \
+hw_max_sectors $(cat "$tc0_dir/attrib/hw_max_sectors" 2>/dev/null), ring map $((map_bytes >> 10)) KiB; \
+daemon RSS $rss_before -> $rss_after KiB (+$grown_kb)"
+check tcli_defaults_memory "RSS grew $grown_kb KiB for a ring map of $((map_bytes >> 10)) KiB" \
+    [ "$map_bytes" -gt 0 -a "$grown_kb" -le $((16 << 10)) ]
 
 out=$(timeout 30 "$BIN" --run-dir "$RUN" status 2>&1)
 echo "$out"
