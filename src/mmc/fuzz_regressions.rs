@@ -138,3 +138,23 @@ fn formatting_or_blanking_ends_a_disc_at_once_recording() {
     m.commit_write(0, 16);
     assert_eq!(*m.durable(), m);
 }
+
+/// A state file with a closed track that recorded less than its reservation loaded as is: the
+/// model sized the track by its reservation but started the next one after what it recorded,
+/// so CLOSE SESSION made overlapping tracks (found by `disc_state`). A closed track now holds
+/// all of its reservation, as closing one records.
+#[test]
+fn a_closed_track_holds_its_whole_reservation() {
+    let mut t = Track::closed(1, 1, 0, 5);
+    t.reserved = Some(496);
+    let m = Medium::from_parts(MediumKind::DvdPlusR, 1000, vec![t], false, 0).unwrap();
+    assert_eq!(m.tracks()[0].recorded, 496);
+    let mut d = drive(m);
+    assert_eq!(
+        run(&mut d, &[0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0]),
+        Outcome::Good
+    );
+    let m = d.disc.as_ref().unwrap();
+    m.validate().unwrap();
+    assert!(m.tracks().iter().skip(1).all(|n| n.start >= 496));
+}

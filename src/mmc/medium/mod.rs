@@ -275,11 +275,18 @@ impl Medium {
     ) -> Result<Self, InvalidMedium> {
         // A blank DVD-RW was recorded without tracks before it could be recorded
         // sequentially: it is the same blank disc.
-        let tracks = if kind == MediumKind::DvdRw && formatted == 0 && tracks.is_empty() {
+        let mut tracks = if kind == MediumKind::DvdRw && formatted == 0 && tracks.is_empty() {
             vec![Track::open(1, 1, 0)]
         } else {
             tracks
         };
+        // A closed track holds all of its reservation (the unwritten rest reads as zeros), as
+        // closing one records; a state that says less is read that way.
+        for t in tracks.iter_mut().filter(|t| t.closed) {
+            if let Some(r) = t.reserved {
+                t.recorded = t.recorded.max(r);
+            }
+        }
         let m = Medium {
             kind,
             capacity,

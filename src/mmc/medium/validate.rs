@@ -58,6 +58,16 @@ impl Medium {
                     format!("{} exceeds the reservation", t.recorded),
                 ));
             }
+            if t.closed && t.reserved.is_some_and(|r| t.recorded < r) {
+                return Err(InvalidMedium::track(
+                    i,
+                    "recorded",
+                    format!(
+                        "a closed track records all of its reservation, not {}",
+                        t.recorded
+                    ),
+                ));
+            }
             let size = u64::from(t.reserved.unwrap_or(t.recorded));
             let start = u64::from(t.start);
             if start < end {
