@@ -79,17 +79,6 @@ for _ in $(seq 1 40); do
         awk '/uint32/ {print $2}')" = "$DPID" ] && break
     sleep 0.5
 done
-# bounded CMD: run CMD in the background, true if it finishes within 20 s (a configfs write
-# the kernel makes wait for a reply nobody gives cannot be killed: it is left behind).
-bounded() {
-    "$@" &
-    local pid=$! i
-    for i in $(seq 1 40); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
-        sleep 0.5
-    done
-    return 1
-}
 probe_hba=$CORE_ROOT/user_77
 probe=$probe_hba/tcprobe
 mkdir -p "$probe"
@@ -108,7 +97,7 @@ hang_report() {
 ( sleep 60; hang_report "60 s into the reply-mode probe" ) &
 watchdog=$!
 t0=$SECONDS
-if bounded sh -c "echo 1 >'$probe/enable'"; then
+if bounded 20 sh -c "echo 1 >'$probe/enable'"; then
     enabled=yes
 fi
 echo "enable: ${enabled:-blocked} after $((SECONDS - t0)) s"
@@ -119,7 +108,7 @@ check runner_reply_mode "runner alive '$runner_alive'; enabled backstore's nl_re
 check runner_added_answered "enable ${enabled:-did not finish in 20 s}; log: $(grep -i 'answered\|cannot answer' "$DLOG" | tail -n 2 | oneline)" \
     eval '[ "$enabled" = yes ] && grep -q "tcprobe: answered Added" "$DLOG"'
 wait_status tcprobe served True
-if bounded rmdir "$probe"; then
+if bounded 20 rmdir "$probe"; then
     removed=yes
 fi
 rmdir "$probe_hba" 2>/dev/null

@@ -124,6 +124,111 @@ mounted_sums_ok() { # mounted_sums_ok DEV SUMFILE...: mount DEV read-only, check
     return $rc
 }
 
+# ---- UDF and packet writing (the rewritable and desktop sub-suites)
+PKT_KO=$WORK/pkt/pktcdvd.ko
+TREE=$IMG/udf-tree
+SUMS=$IMG/udf-tree.sha256
+pktcdvd_load() { # the suite's pktcdvd.ko (see build-pktcdvd.py), unless already loaded
+    modprobe cdrom
+    modprobe udf
+    [ -e /sys/class/pktcdvd ] || insmod "$PKT_KO"
+}
+# udftools' udev rule (80-pktsetup.rules) binds pktcdvd to every formatted rewritable disc by
+# itself. udftools_rule off masks it (an empty file of its name in /etc, the guest's overlay),
+# udftools_rule on takes the mask away.
+udftools_rule() { # udftools_rule on|off
+    mkdir -p /etc/udev/rules.d
+    if [ "$1" = on ]; then
+        rm -f /etc/udev/rules.d/80-pktsetup.rules
+    else
+        : >/etc/udev/rules.d/80-pktsetup.rules
+    fi
+    udevadm control --reload 2>/dev/null
+}
+rw_drive() { # rw_drive NAME TYPE [CAPACITY]: a fresh blank disc of TYPE, attached; prints its /dev/srN
+    local name=$1 type=$2 img=$IMG/rw-$1.img out
+    rm -f "$img" "$img.tcmu-mmc.json"
+    out=$("$BIN" disc create --type "$type" ${3:+--capacity "$3"} "$img" 2>&1 &&
+        mmc create "$name" "$img" 2>&1 && mmc attach "$name" 2>&1) || {
+        echo "rw_drive $name: $out" >&2
+        return 1
+    }
+    udevadm settle --timeout=30
+    drive_sr "$name"
+}
+
+# bounded SECS COMMAND...: COMMAND's status, or 124 after SECS seconds. A command stuck in the
+# kernel cannot be killed (timeout(1) would wait for it forever): it is left running, and its
+# kernel stack goes to the log.
+bounded() {
+    local secs=$1 pid waited=0
+    shift
+    "$@" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge $((secs * 5)) ]; then
+            echo "bounded: '$*' still running after ${secs}s; kernel stack of $pid:"
+            cat "/proc/$pid/stack" 2>/dev/null
+            for c in $(pgrep -P "$pid"); do echo "child $c:" && cat "/proc/$c/stack"; done
+            return 124
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    wait "$pid"
+}
+udf_mkfs() { # udf_mkfs DEV MEDIA_TYPE: mkudffs, with the retries udev's probes need
+    local dev=$1 media=$2 out rc try
+    # udev probes a new block device (blkid opens it); mkudffs wants it exclusively.
+    for try in 1 2 3 4 5; do
+        udevadm settle --timeout=60
+        out=$(timeout 300 mkudffs --media-type="$media" "$dev" 2>&1)
+        rc=$?
+        echo "$out" | grep -q 'Device is mounted or mkudffs is already running' || break
+        echo "mkudffs: $dev busy (try $try)"
+        sleep 2
+    done
+    [ $rc -eq 0 ] || echo "mkudffs rc $rc: $(echo "$out" | tail -n2 | oneline)"
+    return $rc
+}
+# udf_mount DEV MODE [udf]: mount DEV on $MNT with -o MODE, with -t udf or (no third argument)
+# without -t, as people type it; then it must have been mounted as UDF.
+udf_mount() {
+    local dev=$1 mode=$2 fstype
+    bounded 60 mount ${3:+-t "$3"} -o "$mode" "$dev" "$MNT" || return 1
+    fstype=$(findmnt -n -o FSTYPE "$MNT")
+    [ "$fstype" = udf ] || { echo "mounted as '$fstype', not udf"; umount "$MNT"; return 1; }
+}
+udf_fill() { # udf_fill DEV [udf]: mount read-write, copy the tree, unmount
+    local dev=$1 out rc
+    udf_mount "$dev" rw,noatime "${2:-}" || { echo "rw mount of $dev failed"; return 1; }
+    out=$(timeout 900 cp -r "$TREE/." "$MNT/" 2>&1)
+    rc=$?
+    timeout 900 umount "$MNT" || { echo "umount after copy failed"; return 1; }
+    [ $rc -eq 0 ] || { echo "cp rc $rc: $(echo "$out" | head -n3 | oneline)"; return 1; }
+}
+# udf_round_trip SCENARIO DEV MEDIA_TYPE: mkudffs, rw mount, copy, umount, mount, compare.
+udf_round_trip() {
+    local out
+    out=$(udf_mkfs "$2" "$3" && udf_fill "$2" udf) || { fail "$1" "$(echo "$out" | tail -n3 | oneline)"; return 1; }
+    udf_compare "$1" "$2" udf
+}
+# udf_compare SCENARIO DEV [udf]: mount read-only (with -t udf, or without -t), check every
+# checksum
+udf_compare() {
+    local scen=$1 dev=$2 out rc
+    out=$(udf_mount "$dev" ro "${3:-}" 2>&1) || { fail "$scen" "mount${3:+ -t $3}: $(echo "$out" | oneline)"; return 1; }
+    out=$(cd "$MNT" && timeout 300 sha256sum --quiet -c "$SUMS" 2>&1)
+    rc=$?
+    umount "$MNT"
+    if [ $rc -eq 0 ]; then
+        pass "$scen"
+    else
+        fail "$scen" "checksums: $(echo "$out" | head -n3 | oneline)"
+        return 1
+    fi
+}
+
 restart_daemon() { # restart_daemon NAME...: SIGTERM, start again, wait for NAME to attach
     local n
     kill -TERM "$DPID"
@@ -197,7 +302,7 @@ be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(
 
 # Sub-suites, in run order (see "sub-suites" below). targetcli and runner stay last: their
 # clearconfig and restoreconfig take every drive down and back up (runner uses targetcli's bus).
-E2E_PARTS="burn dvdr media seed rewritable erase supervise faults iscsi many storm targetcli runner"
+E2E_PARTS="burn dvdr media seed rewritable desktop erase supervise faults iscsi many storm targetcli runner"
 
 # kill9_mid_burn NAME IMAGE BYTES PID: once IMAGE has grown past BYTES (or burner PID ended),
 # kill -9 the daemon, start it again and wait for NAME and for the burner. Sets KILLED_AT (the

@@ -8,7 +8,8 @@
 # Env: see tests/e2e/lib.sh (E2E_WORK, E2E_KVM, E2E_BOOT_TIMEOUT, E2E_BIG_MB), plus
 # E2E_RUST_LOG (daemon log level, default info) and E2E_DAEMON (daemon binary to test,
 # default target/release/tcmu-mmc), E2E_ONLY (space-separated sub-suites: guest.sh's own
-# scenarios plus only tests/e2e/guest-<part>.sh for each part, e.g. E2E_ONLY=burn).
+# scenarios plus only tests/e2e/guest-<part>.sh for each part, e.g. E2E_ONLY=burn), E2E_BASE
+# (default: guest.sh's base checks in the first guest; E2E_BASE=0 runs them in none).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,7 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # guest), each with its own out directory; every part of guest.sh's E2E_PARTS must be in
 # exactly one. E2E_ONLY="part ..." boots one guest with just those parts. guest.sh's own base
 # checks run in the first guest only (E2E_BASE).
-E2E_GUESTS=${E2E_GUESTS:-"burn media seed rewritable erase supervise storm faults,dvdr iscsi many targetcli runner"}
+E2E_GUESTS=${E2E_GUESTS:-"burn media seed rewritable erase supervise storm faults,dvdr desktop iscsi many targetcli runner"}
 all_parts=$(sed -n 's/^E2E_PARTS="\(.*\)"$/\1/p' "$HERE/guest.sh")
 if [ -n "${E2E_ONLY:-}" ]; then
     guests=("$E2E_ONLY")
@@ -68,7 +69,7 @@ boot_guest() {
     mkdir -p "$dir"
     : >"$dir/results.txt"
     E2E_VNG_LOG=$dir/vng.log e2e_boot "E2E_RUST_LOG=${E2E_RUST_LOG:-info} E2E_ONLY='$2' \
-E2E_BASE=$(($1 == 1)) E2E_OUT=$dir E2E_DAEMON=${E2E_DAEMON:-$E2E_BIN} /bin/bash $HERE/guest.sh $E2E_WORK" || rc=$?
+E2E_BASE=${E2E_BASE:-$(($1 == 1))} E2E_OUT=$dir E2E_DAEMON=${E2E_DAEMON:-$E2E_BIN} /bin/bash $HERE/guest.sh $E2E_WORK" || rc=$?
     echo "$rc" >"$dir/vng.rc"
     echo "$E2E_BOOT_SECONDS" >"$dir/boot-seconds"
     echo "$E2E_ACCEL" >"$dir/accel"
