@@ -70,6 +70,7 @@ pub const STATES: &[&str] = &[
     "dvd-r-reserved-open",
     "dvd-r-dl-blank",
     "dvd-rw-sequential-incomplete",
+    "bd-rom",
 ];
 
 /// The medium of state `index` (capacity `cap` where the kind allows a choice), whether the
@@ -81,6 +82,7 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
     let m = match name {
         "empty-tray" => None,
         "dvd-rom" => Some(Medium::dvd_rom(size(MediumKind::DvdRom))),
+        "bd-rom" => Some(Medium::pressed(MediumKind::BdRom, size(MediumKind::BdRom))),
         "dvd+r-blank" | "dvd+r-tray-open" | "dvd+r-unit-attention" => {
             Some(blank(MediumKind::DvdPlusR))
         }

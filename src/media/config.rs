@@ -13,8 +13,10 @@ pub const SUBTYPE: &str = "mmc";
 pub struct MediaConfig {
     /// The backing image; `None` means an empty tray.
     pub image: Option<PathBuf>,
-    /// What an empty image file is: the kind of blank disc and its capacity in blocks.
-    pub blank_kind: MediumKind,
+    /// The disc `type=` names (default DVD+R): for a recordable kind, the blank disc an empty
+    /// image becomes (of `blank_capacity` blocks); for a pressed one (DVD-ROM, BD-ROM), what a
+    /// data image without recording state is.
+    pub kind: MediumKind,
     pub blank_capacity: u32,
     /// `morph=close`: tgt's behaviour, where closing a track or session of a DVD+R finalizes
     /// it into a DVD-ROM. The default (`morph=finalize`) finalizes only on CLOSE 5/6.
@@ -32,7 +34,7 @@ impl Default for MediaConfig {
     fn default() -> Self {
         MediaConfig {
             image: None,
-            blank_kind: MediumKind::DvdPlusR,
+            kind: MediumKind::DvdPlusR,
             blank_capacity: DVD_PLUS_R_BLOCKS,
             finalize_on_close: false,
             offline: false,
@@ -42,11 +44,15 @@ impl Default for MediaConfig {
     }
 }
 
-/// The names `type=` accepts, for messages.
+/// The names of the blank disc types, for messages.
 pub fn blank_type_names() -> String {
+    type_names(MediumKind::is_recordable)
+}
+
+fn type_names(which: fn(MediumKind) -> bool) -> String {
     MediumKind::ALL
         .into_iter()
-        .filter(|k| k.is_recordable())
+        .filter(|&k| which(k))
         .map(super::state::kind_name)
         .collect::<Vec<_>>()
         .join(", ")
@@ -89,6 +95,7 @@ impl MediaConfig {
     /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
     /// whether written with one slash or two; an empty path is an empty tray. Options describe
     /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd-r|dvd-r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw`,
+    /// or the pressed disc a data image is: `type=dvd-rom|bd-rom`,
     /// `capacity=<blocks>|<n>M|<n>G`,
     /// and when a DVD+R turns into a DVD-ROM: `morph=finalize|close`.
     pub fn parse(dev_config: &str) -> Result<Self, ConfigError> {
@@ -114,14 +121,14 @@ impl MediaConfig {
             match key {
                 "type" => {
                     cfg.type_given = true;
-                    cfg.blank_kind = kind_from_name(value)
-                        .filter(|k| k.is_recordable())
-                        .ok_or_else(|| {
-                            ConfigError(format!(
-                                "type={value:?}: blank media types are {}",
-                                blank_type_names()
-                            ))
-                        })?;
+                    cfg.kind = kind_from_name(value).ok_or_else(|| {
+                        ConfigError(format!(
+                            "type={value:?}: blank media types are {}; pressed ones (for a \
+                             data image) {}",
+                            blank_type_names(),
+                            type_names(MediumKind::is_pressed)
+                        ))
+                    })?;
                 }
                 "capacity" => {
                     capacity = Some(parse_capacity(value).ok_or_else(|| {
@@ -150,7 +157,7 @@ impl MediaConfig {
             }
         }
         cfg.capacity_given = capacity.is_some();
-        cfg.blank_capacity = capacity.unwrap_or(cfg.blank_kind.default_capacity());
+        cfg.blank_capacity = capacity.unwrap_or(cfg.kind.default_capacity());
         if path_part.is_empty() {
             return Ok(cfg);
         }
@@ -188,12 +195,12 @@ mod tests {
     fn blank_media_options() {
         let c = MediaConfig::parse("mmc//srv/blank.iso").unwrap();
         assert_eq!(
-            (c.blank_kind, c.blank_capacity),
+            (c.kind, c.blank_capacity),
             (MediumKind::DvdPlusR, 2_295_104)
         );
         let c = MediaConfig::parse("mmc//srv/blank.iso;type=dvd+r-dl").unwrap();
         assert_eq!(
-            (c.blank_kind, c.blank_capacity),
+            (c.kind, c.blank_capacity),
             (MediumKind::DvdPlusRDualLayer, 4_173_824)
         );
         let c = MediaConfig::parse("mmc//srv/b.iso;capacity=100M").unwrap();
@@ -210,7 +217,7 @@ mod tests {
             "mmc/x;capacity=1K",
             "mmc/x;capacity=abc",
             "mmc/x;type=cd",
-            "mmc/x;type=dvd-rom",
+            "mmc/x;type=bd",
             "mmc/x;speed=4",
         ] {
             let e = MediaConfig::parse(bad).unwrap_err();

@@ -18,7 +18,7 @@ pub use store::{Disc, StoreError};
 #[cfg(any(test, feature = "testing"))]
 pub use store::{Fault, FaultKind};
 
-use crate::mmc::Medium;
+use crate::mmc::{Medium, MediumKind};
 
 /// What a configuration puts in the drive.
 pub enum Loaded {
@@ -111,14 +111,38 @@ fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<Examined, String
     }
     let medium = match &recorded {
         Some(r) => r.medium.clone(),
-        None if meta.len() == 0 => Medium::blank(cfg.blank_kind, cfg.blank_capacity),
-        None => Medium::dvd_rom(blocks_of(meta.len())),
+        None if meta.len() == 0 && cfg.kind.is_pressed() => {
+            return Err(format!(
+                "{shown} is empty, and type={} is a pressed disc: give it a data image, or \
+                 a blank type ({})",
+                state::kind_name(cfg.kind),
+                config::blank_type_names()
+            ))
+        }
+        None if meta.len() == 0 => Medium::blank(cfg.kind, cfg.blank_capacity),
+        None => {
+            let blocks = blocks_of(meta.len());
+            Medium::pressed(pressed_kind(cfg, blocks), blocks)
+        }
     };
     Ok(Examined {
         medium,
         recorded,
         stale,
     })
+}
+
+/// What a data image of `blocks` blocks without recording state is pressed as: what
+/// `type=dvd-rom|bd-rom` says, else a DVD-ROM when it fits on a DVD (up to a DVD+R DL's
+/// 8.5 GB) and a BD-ROM when it does not: no real drive shows a larger DVD.
+fn pressed_kind(cfg: &MediaConfig, blocks: u32) -> MediumKind {
+    if cfg.type_given && cfg.kind.is_pressed() {
+        cfg.kind
+    } else if blocks > crate::mmc::medium::DVD_PLUS_R_DL_BLOCKS {
+        MediumKind::BdRom
+    } else {
+        MediumKind::DvdRom
+    }
 }
 
 /// What an image holds, as [`examine`] found it.
@@ -156,14 +180,14 @@ fn stale_because(
         }
     }
     let blank = meta.len() == 0 && r.medium.status() == crate::mmc::medium::DiscStatus::Empty;
-    let asks_other = (cfg.type_given && cfg.blank_kind != r.medium.kind())
+    let asks_other = (cfg.type_given && cfg.kind != r.medium.kind())
         || (cfg.capacity_given && cfg.blank_capacity != r.medium.capacity());
     (blank && asks_other).then(|| {
         format!(
             "it describes a blank {} of {} blocks, the configuration asks for a {} of {}",
             state::kind_name(r.medium.kind()),
             r.medium.capacity(),
-            state::kind_name(cfg.blank_kind),
+            state::kind_name(cfg.kind),
             cfg.blank_capacity
         )
     })
@@ -175,10 +199,10 @@ fn contradicted_by(
     m: &Medium,
     state_path: &std::path::Path,
 ) -> Result<(), String> {
-    if cfg.type_given && cfg.blank_kind != m.kind() {
+    if cfg.type_given && cfg.kind != m.kind() {
         return Err(format!(
             "type={} contradicts the recorded {} disc in {} (remove the option, or the state file to start a new blank)",
-            state::kind_name(cfg.blank_kind),
+            state::kind_name(cfg.kind),
             state::kind_name(m.kind()),
             state_path.display()
         ));
@@ -258,9 +282,9 @@ fn open_disc(cfg: &MediaConfig, path: &std::path::Path) -> Result<Disc, String> 
     if let Some(stale) = &stale {
         set_aside(stale)?;
     }
-    if recorded.is_none() && medium.kind() == crate::mmc::MediumKind::DvdRom {
+    if recorded.is_none() && medium.kind().is_pressed() {
         let img = Image::open(path).map_err(|e| format!("{shown}: {e}"))?;
-        return Ok(Disc::pressed(img));
+        return Ok(Disc::pressed(img, medium.kind()));
     }
     let erase_pending = recorded.as_ref().is_some_and(|r| r.erase_pending);
     state::remove_stale_temporaries(&state::state_path(path));
@@ -471,6 +495,45 @@ mod tests {
         assert!(e.contains("type="), "{e}");
         let e = check_config_any("file/x").unwrap_err();
         assert!(e.contains("mmc/"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A data image is pressed as a DVD-ROM when it fits on a DVD and as a BD-ROM when it
+    /// does not, or as `type=` says; a pressed type cannot make a blank disc.
+    #[test]
+    fn a_data_image_is_pressed_as_what_fits_or_what_type_says() {
+        use crate::mmc::MediumKind::{BdRom, DvdRom};
+        let dir = scratch("pressed");
+        let small = dir.join("small.iso");
+        std::fs::write(&small, vec![1u8; 2048 * 3]).unwrap();
+        let large = dir.join("large.iso");
+        let f = std::fs::File::create(&large).unwrap();
+        // One block more than a DVD+R DL holds, sparse.
+        f.set_len((u64::from(crate::mmc::medium::DVD_PLUS_R_DL_BLOCKS) + 1) * 2048)
+            .unwrap();
+        let kind =
+            |img: &std::path::Path, opts: &str| inspect(&config(img, opts)).map(|m| m.kind());
+        assert_eq!(kind(&small, ""), Ok(DvdRom));
+        assert_eq!(kind(&large, ""), Ok(BdRom));
+        assert_eq!(kind(&small, ";type=bd-rom"), Ok(BdRom));
+        assert_eq!(kind(&large, ";type=dvd-rom"), Ok(DvdRom));
+        match load(&config(&large, "")) {
+            Loaded::Disc(d) => assert_eq!(d.medium().profile(), crate::mmc::profile::BD_ROM),
+            Loaded::Empty(why) => panic!("{why}"),
+        }
+        let empty = dir.join("empty.iso");
+        std::fs::write(&empty, b"").unwrap();
+        let e = kind(&empty, ";type=bd-rom").unwrap_err();
+        assert!(
+            e.contains("empty") && e.contains("type=bd-rom") && e.contains("dvd+r"),
+            "{e}"
+        );
+        assert!(
+            !state::state_path(&empty).exists(),
+            "nothing written for a refused type"
+        );
+        let e = check_config_any(&format!("mmc/{};type=bd", small.display())).unwrap_err();
+        assert!(e.contains("bd-rom") && e.contains("dvd-rom"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -64,6 +64,7 @@ struct TrackRecord {
 pub fn kind_name(kind: MediumKind) -> &'static str {
     match kind {
         MediumKind::DvdRom => "dvd-rom",
+        MediumKind::BdRom => "bd-rom",
         MediumKind::DvdPlusR => "dvd+r",
         MediumKind::DvdPlusRDualLayer => "dvd+r-dl",
         MediumKind::DvdPlusRw => "dvd+rw",

@@ -16,7 +16,7 @@ use std::io;
 
 use super::image::Image;
 use super::state::StateFile;
-use crate::mmc::{DiscChange, Medium, Notice};
+use crate::mmc::{DiscChange, Medium, MediumKind, Notice};
 use crate::ring::DataBuffer;
 
 /// Why the store could not carry out what the drive acknowledged; the drive answers it as a
@@ -103,9 +103,9 @@ pub struct Disc {
 }
 
 impl Disc {
-    /// A pressed DVD-ROM: the image's data, nothing recorded.
-    pub fn pressed(image: Image) -> Self {
-        let medium = Medium::dvd_rom(image.blocks());
+    /// A pressed disc of `kind` (DVD-ROM, BD-ROM): the image's data, nothing recorded.
+    pub fn pressed(image: Image, kind: MediumKind) -> Self {
+        let medium = Medium::pressed(kind, image.blocks());
         Disc::new(image, medium, None, false, false)
     }
 

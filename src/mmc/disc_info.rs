@@ -103,7 +103,7 @@ pub fn read_track_information(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> Cmd
     out.put_u32(t.start);
     out.put_u32(if nwa_valid { t.nwa() } else { 0 });
     out.put_u32(m.free_blocks(&t));
-    out.put_u32(16); // blocking factor of a DVD
+    out.put_u32(u32::from(m.blocking_factor()));
     out.put_u32(m.track_size(&t));
     out.put_u32(if blank { 0 } else { t.end() - 1 }); // last recorded address
     out.put_u8(0); // track number MSB

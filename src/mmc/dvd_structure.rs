@@ -1,6 +1,6 @@
 //! READ DVD STRUCTURE (ADh): formats 00h (physical format), 01h (copyright), 10h (a DVD-R's
 //! or DVD-RW's pre-recorded physical format), 20h (a DVD+R DL's layer boundary), C0h (DVD-RAM
-//! write protection), FFh (list).
+//! write protection), FFh (list). Media type 1 (BD) goes to `bd_structure`.
 use super::{Context, Medium, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
@@ -15,20 +15,19 @@ const LIST: u8 = 0xff;
 /// First physical sector number of the data zone of a DVD.
 const DATA_ZONE_START_PSN: u32 = 0x0003_0000;
 
-/// 05/30/02: cannot read medium, incompatible format.
-const INCOMPATIBLE_FORMAT: Sense = Sense::new(crate::scsi::sense::key::ILLEGAL_REQUEST, 0x30, 0x02);
-
 pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
     let media_type = byte(cdb, 1) & 0x0f;
     let layer = byte(cdb, 6);
     let format = byte(cdb, 7);
     let alloc = usize::from(be16(cdb, 8));
-    if media_type != 0 {
-        return Err(Sense::INVALID_FIELD_IN_CDB);
+    match media_type {
+        0 => {}
+        1 => return super::bd_structure::read_bd_structure(d, cdb, out),
+        _ => return Err(Sense::INVALID_FIELD_IN_CDB),
     }
     let m = d.require_medium()?;
     if !m.is_dvd() {
-        return Err(INCOMPATIBLE_FORMAT);
+        return Err(Sense::CANNOT_READ_INCOMPATIBLE_FORMAT);
     }
     out.put_u16(0);
     out.put_u16(0);
@@ -58,15 +57,25 @@ pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
             if m.kind() == MediumKind::DvdRam {
                 formats.push((WRITE_PROTECTION, 8));
             }
-            formats.push((LIST, 4 + 4 * (formats.len() as u16 + 1)));
-            for (code, len) in formats {
-                out.put_u8(code);
-                out.put_u8(0x40); // readable (RDS), not sendable
-                out.put_u16(len);
-            }
+            put_format_list(out, &formats);
         }
         _ => return Err(Sense::INVALID_FIELD_IN_CDB),
     }
+    finish(out, alloc)
+}
+
+/// The FFh list: each format with the length of its reply, then the list itself.
+pub(super) fn put_format_list(out: &mut Vec<u8>, formats: &[(u8, u16)]) {
+    let own = (LIST, 4 + 4 * (formats.len() as u16 + 1));
+    for &(code, len) in formats.iter().chain([&own]) {
+        out.put_u8(code);
+        out.put_u8(0x40); // readable (RDS), not sendable
+        out.put_u16(len);
+    }
+}
+
+/// Fill in the reply's data length and cut it to the allocation length.
+pub(super) fn finish(out: &mut Vec<u8>, alloc: usize) -> CmdResult {
     let len = (out.len() - 2) as u16;
     out.set_u16(0, len);
     out.limit(alloc);
@@ -104,7 +113,8 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         MediumKind::DvdPlusRw => (0x92, 0x00, 0x04), // DVD+RW, rewritable
         MediumKind::DvdRam => (0x16, 0x00, 0x04), // DVD-RAM 4.7 GB, rewritable
         MediumKind::DvdRw => (0x32, 0x00, 0x04),  // DVD-RW, rewritable
-        MediumKind::CdRw => (0x00, 0x00, 0x00),   // not a DVD: refused before this
+        // Not DVDs: refused before this.
+        MediumKind::CdRw | MediumKind::BdRom => (0x00, 0x00, 0x00),
     };
     out.put_u8(book);
     out.put_u8(0x02); // 120 mm, maximum rate 10.08 Mbit/s

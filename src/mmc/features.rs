@@ -24,6 +24,7 @@ pub const RIGID_RESTRICTED_OVERWRITE: u16 = 0x002c;
 pub const DVD_R_RW_WRITE: u16 = 0x002f;
 pub const LAYER_JUMP_RECORDING: u16 = 0x0033;
 pub const DVD_PLUS_R_DL: u16 = 0x003b;
+pub const BD_READ: u16 = 0x0040;
 pub const POWER_MANAGEMENT: u16 = 0x0100;
 pub const REAL_TIME_STREAMING: u16 = 0x0107;
 pub const DRIVE_SERIAL_NUMBER: u16 = 0x0108;
@@ -53,6 +54,7 @@ const DRIVE_FEATURES: &[u16] = &[
     DVD_R_RW_WRITE,
     LAYER_JUMP_RECORDING,
     DVD_PLUS_R_DL,
+    BD_READ,
     POWER_MANAGEMENT,
     REAL_TIME_STREAMING,
     DRIVE_SERIAL_NUMBER,
@@ -75,7 +77,9 @@ pub fn is_current(d: &Context, code: u16) -> bool {
     match code {
         RANDOM_READABLE => m.readable_blocks() > 0,
         MULTI_READ | CD_READ => m.kind().is_cd(),
-        DVD_READ | REAL_TIME_STREAMING => m.is_dvd(),
+        DVD_READ => m.is_dvd(),
+        BD_READ => m.is_bd(),
+        REAL_TIME_STREAMING => m.is_dvd() || m.is_bd(),
         RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => m.kind() == MediumKind::DvdRam,
         // A blank or sequential DVD-RW can be formatted for restricted overwrite.
         FORMATTABLE => m.kind().is_overwritable(),
@@ -95,13 +99,9 @@ pub fn is_current(d: &Context, code: u16) -> bool {
     }
 }
 
-/// Blocking factor of the loaded medium: 16 for a DVD, 1 for a CD.
+/// Blocking factor of the loaded medium (a DVD's without one).
 fn blocking(d: &Context) -> u16 {
-    if d.medium().is_some_and(|m| m.kind().is_cd()) {
-        1
-    } else {
-        16
-    }
+    d.medium().map_or(16, |m| m.blocking_factor())
 }
 
 /// GET CONFIGURATION: RT 0 (all features from the starting one), 1 (current ones), 2 (just the
@@ -170,7 +170,7 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
         RANDOM_READABLE => {
             header(out, code, 0, current, 8);
             out.put_u32(BLOCK_SIZE as u32);
-            out.put_u16(blocking(d)); // one ECC block of a DVD; a CD reads block by block
+            out.put_u16(blocking(d));
             out.put_u8(0x01); // PP: page present
             out.put_u8(0);
         }
@@ -235,6 +235,15 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
         DVD_READ => {
             header(out, code, 1, current, 4);
             out.put_zeros(4);
+        }
+        BD_READ => {
+            header(out, code, 0, current, 28);
+            out.put_zeros(4);
+            // Read support bitmaps (a bit per version) of classes 0-3 of BD-RE, BD-R and
+            // BD-ROM, in that order: the drive reads BD-ROM of class 0, any version.
+            out.put_zeros(16);
+            out.put_u16(0xffff);
+            out.put_zeros(6);
         }
         DVD_PLUS_R | DVD_PLUS_R_DL => {
             header(out, code, 0, current, 4);

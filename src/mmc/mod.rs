@@ -9,6 +9,7 @@
 //! durable. [`commands`] is the one table of the commands the drive knows.
 //!
 //! One module per command family; this file holds the drive state and the dispatch.
+pub mod bd_structure;
 pub mod block_io;
 pub mod commands;
 pub mod disc_info;

@@ -15,9 +15,11 @@ pub const DVD_R_DL_LAYER_JUMP: u16 = 0x0016;
 pub const DVD_PLUS_RW: u16 = 0x001a;
 pub const DVD_PLUS_R: u16 = 0x001b;
 pub const DVD_PLUS_R_DL: u16 = 0x002b;
+pub const BD_ROM: u16 = 0x0040;
 
 /// The profiles this drive can present, in the order GET CONFIGURATION lists them.
 pub const SUPPORTED: &[u16] = &[
+    BD_ROM,
     DVD_PLUS_R_DL,
     DVD_PLUS_R,
     DVD_PLUS_RW,
@@ -34,6 +36,11 @@ pub const SUPPORTED: &[u16] = &[
 /// Whether `profile` is one of the DVD family.
 pub fn is_dvd(profile: u16) -> bool {
     (0x0010..=0x002b).contains(&profile)
+}
+
+/// Whether `profile` is one of the Blu-ray family.
+pub fn is_bd(profile: u16) -> bool {
+    (0x0040..=0x0043).contains(&profile)
 }
 
 /// The name users know a profile by (`status`, logs).
@@ -53,6 +60,7 @@ pub fn name(profile: u16) -> &'static str {
         DVD_PLUS_RW => "DVD+RW",
         DVD_PLUS_R => "DVD+R",
         DVD_PLUS_R_DL => "DVD+R DL",
+        BD_ROM => "BD-ROM",
         _ => "other",
     }
 }

@@ -144,14 +144,15 @@ fn get_configuration_header_profiles_and_rt() {
     );
     assert_eq!(&all[6..8], &[0x00, 0x10], "current profile DVD-ROM");
     // Profile list first: code 0, persistent+current, one profile marked current.
-    assert_eq!(&all[8..12], &[0, 0, 0x03, 44]);
-    let profiles: Vec<(u16, u8)> = all[12..56]
+    assert_eq!(&all[8..12], &[0, 0, 0x03, 48]);
+    let profiles: Vec<(u16, u8)> = all[12..60]
         .chunks(4)
         .map(|p| (u16::from_be_bytes([p[0], p[1]]), p[2]))
         .collect();
     assert_eq!(
         profiles,
         [
+            (0x40, 0),
             (0x2b, 0),
             (0x1b, 0),
             (0x1a, 0),
@@ -219,10 +220,10 @@ fn feature_currency_follows_the_medium() {
         );
         at += 4 + current[at + 3] as usize;
     }
-    // Profile list still lists DVD-ROM, but not as current.
+    // Profile list still lists every profile, none current.
     assert_eq!(
         &current[12..24],
-        &[0, 0x2b, 0, 0, 0, 0x1b, 0, 0, 0, 0x1a, 0, 0]
+        &[0, 0x40, 0, 0, 0, 0x2b, 0, 0, 0, 0x1b, 0, 0]
     );
 }
 
@@ -414,10 +415,7 @@ fn read_dvd_structure_formats() {
         sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0xc0, 8, 4, 0, 0]),
         (5, 0x24, 0)
     );
-    assert_eq!(
-        sense(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0x00, 8, 4, 0, 0]),
-        (5, 0x24, 0)
-    );
+    // A BD structure (media type 1) of a DVD: see read_disc_structure_of_a_bd_and_of_a_dvd.
     let mut empty = drive(None);
     assert_eq!(
         sense(&mut empty, &[0xad, 0, 0, 0, 0, 0, 0, 0, 8, 4, 0, 0]),
@@ -1356,4 +1354,78 @@ fn dvd_minus_r_dual_layer_and_layer_jump() {
     assert_eq!(close(&mut d, 1, 1), Outcome::Good);
     assert_eq!(close(&mut d, 2, 0), Outcome::Good);
     assert_eq!(disc_status(&mut d), 2);
+}
+
+#[test]
+fn bd_rom_reports_itself_as_a_blu_ray_disc() {
+    let blocks = 4_200_000;
+    let mut d = drive(Some(Medium::pressed(MediumKind::BdRom, blocks)));
+    let cfg = ok(&mut d, &[0x46, 0, 0, 0, 0, 0, 0, 0x10, 0, 0]);
+    assert_eq!(u16::from_be_bytes([cfg[6], cfg[7]]), profile::BD_ROM);
+    // The profile list names BD-ROM, current.
+    assert_eq!(&cfg[12..16], &[0x00, 0x40, 0x01, 0x00]);
+    let current = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0x10, 0, 0]);
+    let codes = feature_codes(&current);
+    assert!(codes.contains(&features::BD_READ), "{codes:04x?}");
+    assert!(codes.contains(&features::RANDOM_READABLE), "{codes:04x?}");
+    assert!(!codes.contains(&features::DVD_READ), "{codes:04x?}");
+    // Random Readable: blocking of one BD cluster (32 blocks).
+    let rr = ok(&mut d, &[0x46, 2, 0, 0x10, 0, 0, 0, 0, 0x20, 0]);
+    assert_eq!(u16::from_be_bytes([rr[16], rr[17]]), 32);
+    // BD Read: additional length 28, BD-ROM class 0 readable.
+    let bd = ok(&mut d, &[0x46, 2, 0, 0x40, 0, 0, 0, 0, 0x40, 0]);
+    assert_eq!(bd[8 + 3], 28);
+    assert_eq!(
+        u16::from_be_bytes([bd[8 + 24], bd[8 + 25]]),
+        0xffff,
+        "BD-ROM class 0"
+    );
+    assert_eq!(bd.len(), 8 + 4 + 28);
+    // Reads like any pressed disc, and not past its end.
+    assert_eq!(
+        be32_at(&ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0),
+        blocks - 1
+    );
+    assert_eq!(
+        sense(&mut d, &[0x28, 0, 0, 0x40, 0x16, 0x40, 0, 0, 1, 0]),
+        (5, 0x21, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &write10(0, 1)).0,
+        5,
+        "a pressed disc is not written"
+    );
+}
+
+#[test]
+fn read_disc_structure_of_a_bd_and_of_a_dvd() {
+    let mut d = drive(Some(Medium::pressed(MediumKind::BdRom, 1000)));
+    // BD (media type 1), disc information: "DI", disc type "BDO", the last user block.
+    let di = ok(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0x00, 0, 0x80, 0, 0]);
+    assert_eq!(u16::from_be_bytes([di[0], di[1]]) as usize + 2, di.len());
+    assert_eq!(&di[4..6], b"DI");
+    assert_eq!(&di[12..15], b"BDO");
+    assert_eq!(be32_at(&di, 20), 999);
+    let list = ok(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0xff, 0, 0xff, 0, 0]);
+    assert_eq!((list[4], list[8]), (0x00, 0xff));
+    assert_eq!(
+        sense(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0x30, 0, 0xff, 0, 0]),
+        (5, 0x24, 0),
+        "a format a BD-ROM does not have"
+    );
+    // A DVD structure of a BD, and a BD structure of a DVD, are incompatible formats.
+    assert_eq!(
+        sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0]),
+        (5, 0x30, 0x02)
+    );
+    let mut dvd = rom();
+    assert_eq!(
+        sense(&mut dvd, &[0xad, 1, 0, 0, 0, 0, 0, 0x00, 0, 0x80, 0, 0]),
+        (5, 0x30, 0x02)
+    );
+    assert_eq!(
+        sense(&mut dvd, &[0xad, 2, 0, 0, 0, 0, 0, 0x00, 0, 0x80, 0, 0]),
+        (5, 0x24, 0),
+        "media type 2 does not exist"
+    );
 }

@@ -91,6 +91,8 @@ impl Sense {
     pub const INVALID_FIELD_IN_PARAMETER_LIST: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x26, 0x00);
     /// 05/2C/00: command sequence error.
     pub const COMMAND_SEQUENCE_ERROR: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x2c, 0x00);
+    /// 05/30/02: cannot read medium, incompatible format.
+    pub const CANNOT_READ_INCOMPATIBLE_FORMAT: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x02);
     /// 05/30/05: cannot write medium, incompatible format.
     pub const CANNOT_WRITE_INCOMPATIBLE_FORMAT: Sense =
         Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x05);

@@ -50,7 +50,7 @@ pub struct DriveStatus {
 }
 
 fn disc_state(m: &Medium) -> &'static str {
-    if m.kind() == crate::mmc::MediumKind::DvdRom {
+    if m.kind().is_pressed() {
         return "read-only";
     }
     if m.is_overwritable() {

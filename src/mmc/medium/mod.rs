@@ -1,4 +1,4 @@
-//! What is in the tray: a pressed DVD-ROM, a write-once DVD (DVD+R, DVD-R) or a blank DVD-RW
+//! What is in the tray: a pressed DVD-ROM or BD-ROM, a write-once DVD (DVD+R, DVD-R) or a blank DVD-RW
 //! recorded sequentially, with its tracks, sessions and next writable address, or a rewritable
 //! disc written in place.
 //!
@@ -31,6 +31,8 @@ pub const DVD_RAM_BLOCKS: u32 = 2_236_704;
 pub const DVD_RW_BLOCKS: u32 = 2_297_888;
 /// Blocks of an 80-minute CD-RW.
 pub const CD_RW_BLOCKS: u32 = 359_846;
+/// Blocks of a single-layer Blu-ray disc (25 GB).
+pub const BD_SINGLE_LAYER_BLOCKS: u32 = 12_219_392;
 /// Recording unit of a DVD: one ECC block of 16 sectors (32 KiB). Tracks start on it.
 pub const ECC_BLOCK: u32 = 16;
 /// Fixed packet size of a CD-RW formatted for packet writing (cdrwtool, pktcdvd).
@@ -95,6 +97,7 @@ impl Track {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediumKind {
     DvdRom,
+    BdRom,
     DvdPlusR,
     DvdPlusRDualLayer,
     DvdPlusRw,
@@ -108,8 +111,9 @@ pub enum MediumKind {
 
 impl MediumKind {
     /// Every kind, for listing and parsing names.
-    pub const ALL: [MediumKind; 9] = [
+    pub const ALL: [MediumKind; 10] = [
         MediumKind::DvdRom,
+        MediumKind::BdRom,
         MediumKind::DvdPlusR,
         MediumKind::DvdPlusRDualLayer,
         MediumKind::DvdMinusR,
@@ -122,7 +126,12 @@ impl MediumKind {
 
     /// Whether the drive can record on it at all.
     pub fn is_recordable(self) -> bool {
-        !matches!(self, MediumKind::DvdRom)
+        !self.is_pressed()
+    }
+
+    /// A pressed (read-only) disc: what a data image with no recording state is.
+    pub fn is_pressed(self) -> bool {
+        matches!(self, MediumKind::DvdRom | MediumKind::BdRom)
     }
 
     /// Rewritable media that can be written in place once formatted (a DVD-RW is recorded
@@ -163,6 +172,7 @@ impl MediumKind {
             MediumKind::DvdRam => DVD_RAM_BLOCKS,
             MediumKind::DvdRw => DVD_RW_BLOCKS,
             MediumKind::CdRw => CD_RW_BLOCKS,
+            MediumKind::BdRom => BD_SINGLE_LAYER_BLOCKS,
         }
     }
 
@@ -227,8 +237,15 @@ pub enum RecordError {
 impl Medium {
     /// A pressed DVD-ROM of `blocks` blocks: one session holding one data track.
     pub fn dvd_rom(blocks: u32) -> Self {
+        Medium::pressed(MediumKind::DvdRom, blocks)
+    }
+
+    /// A pressed disc of `kind` (DVD-ROM or BD-ROM) of `blocks` blocks: one session holding
+    /// one data track.
+    pub fn pressed(kind: MediumKind, blocks: u32) -> Self {
+        debug_assert!(kind.is_pressed(), "{kind:?} is not a pressed disc");
         Medium {
-            kind: MediumKind::DvdRom,
+            kind,
             capacity: blocks,
             tracks: vec![Track::closed(1, 1, 0, blocks)],
             finalized: true,
@@ -330,6 +347,7 @@ impl Medium {
             MediumKind::DvdMinusR => profile::DVD_R_SEQUENTIAL,
             MediumKind::DvdMinusRDualLayer => profile::DVD_R_DL_SEQUENTIAL,
             MediumKind::DvdRom => profile::DVD_ROM,
+            MediumKind::BdRom => profile::BD_ROM,
             MediumKind::DvdPlusRw => profile::DVD_PLUS_RW,
             MediumKind::DvdRam => profile::DVD_RAM,
             MediumKind::DvdRw if self.formatted > 0 => profile::DVD_RW_RESTRICTED_OVERWRITE,
@@ -343,6 +361,23 @@ impl Medium {
 
     pub fn is_dvd(&self) -> bool {
         profile::is_dvd(self.profile())
+    }
+
+    /// Whether the disc is a Blu-ray disc.
+    pub fn is_bd(&self) -> bool {
+        profile::is_bd(self.profile())
+    }
+
+    /// Its blocking factor, the blocks read or written as one unit: a DVD's ECC block (16),
+    /// a BD's cluster (32), a CD's single block.
+    pub fn blocking_factor(&self) -> u16 {
+        if self.kind.is_cd() {
+            1
+        } else if self.is_bd() {
+            32
+        } else {
+            ECC_BLOCK as u16
+        }
     }
 
     /// Whether WRITE, RESERVE TRACK and CLOSE may change the disc.
