@@ -63,7 +63,7 @@ fn check(s: &str) {
     });
     assert_eq!(back.as_ref(), Ok(&c), "{s:?} rebuilt as {rebuilt:?}");
     // A recordable type names the blank disc of an empty image, a pressed one (DVD-ROM,
-    // BD-ROM) what a data image is.
+    // BD-ROM, CD-ROM) what a data image is.
     if c.kind.is_recordable() {
         let m = Medium::blank(c.kind, c.blank_capacity);
         m.validate()

@@ -14,8 +14,8 @@ pub struct MediaConfig {
     /// The backing image; `None` means an empty tray.
     pub image: Option<PathBuf>,
     /// The disc `type=` names (default DVD+R): for a recordable kind, the blank disc an empty
-    /// image becomes (of `blank_capacity` blocks); for a pressed one (DVD-ROM, BD-ROM), what a
-    /// data image without recording state is.
+    /// image becomes (of `blank_capacity` blocks); for a pressed one (DVD-ROM, BD-ROM, CD-ROM),
+    /// what a data image without recording state is.
     pub kind: MediumKind,
     pub blank_capacity: u32,
     /// `morph=close`: tgt's behaviour, where closing a track or session of a DVD+R finalizes
@@ -95,7 +95,7 @@ impl MediaConfig {
     /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
     /// whether written with one slash or two; an empty path is an empty tray. Options describe
     /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd-r|dvd-r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw`,
-    /// or the pressed disc a data image is: `type=dvd-rom|bd-rom`,
+    /// or the pressed disc a data image is: `type=dvd-rom|bd-rom|cd-rom`,
     /// `capacity=<blocks>|<n>M|<n>G`,
     /// and when a DVD+R turns into a DVD-ROM: `morph=finalize|close`.
     pub fn parse(dev_config: &str) -> Result<Self, ConfigError> {

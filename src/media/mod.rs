@@ -133,7 +133,7 @@ fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<Examined, String
 }
 
 /// What a data image of `blocks` blocks without recording state is pressed as: what
-/// `type=dvd-rom|bd-rom` says, else a DVD-ROM when it fits on a DVD (up to a DVD+R DL's
+/// `type=dvd-rom|bd-rom|cd-rom` says, else a DVD-ROM when it fits on a DVD (up to a DVD+R DL's
 /// 8.5 GB) and a BD-ROM when it does not: no real drive shows a larger DVD.
 fn pressed_kind(cfg: &MediaConfig, blocks: u32) -> MediumKind {
     if cfg.type_given && cfg.kind.is_pressed() {
@@ -517,6 +517,10 @@ mod tests {
         assert_eq!(kind(&large, ""), Ok(BdRom));
         assert_eq!(kind(&small, ";type=bd-rom"), Ok(BdRom));
         assert_eq!(kind(&large, ";type=dvd-rom"), Ok(DvdRom));
+        assert_eq!(
+            kind(&small, ";type=cd-rom"),
+            Ok(crate::mmc::MediumKind::CdRom)
+        );
         match load(&config(&large, "")) {
             Loaded::Disc(d) => assert_eq!(d.medium().profile(), crate::mmc::profile::BD_ROM),
             Loaded::Empty(why) => panic!("{why}"),

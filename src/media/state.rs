@@ -65,6 +65,7 @@ pub fn kind_name(kind: MediumKind) -> &'static str {
     match kind {
         MediumKind::DvdRom => "dvd-rom",
         MediumKind::BdRom => "bd-rom",
+        MediumKind::CdRom => "cd-rom",
         MediumKind::DvdPlusR => "dvd+r",
         MediumKind::DvdPlusRDualLayer => "dvd+r-dl",
         MediumKind::DvdPlusRw => "dvd+rw",

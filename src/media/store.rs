@@ -103,7 +103,7 @@ pub struct Disc {
 }
 
 impl Disc {
-    /// A pressed disc of `kind` (DVD-ROM, BD-ROM): the image's data, nothing recorded.
+    /// A pressed disc of `kind` (DVD-ROM, BD-ROM, CD-ROM): the image's data, nothing recorded.
     pub fn pressed(image: Image, kind: MediumKind) -> Self {
         let medium = Medium::pressed(kind, image.blocks());
         Disc::new(image, medium, None, false, false)

@@ -31,6 +31,7 @@ pub const SUPPORTED: &[u16] = &[
     DVD_RAM,
     DVD_ROM,
     CD_RW,
+    CD_ROM,
 ];
 
 /// Whether `profile` is one of the DVD family.

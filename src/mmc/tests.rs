@@ -144,8 +144,8 @@ fn get_configuration_header_profiles_and_rt() {
     );
     assert_eq!(&all[6..8], &[0x00, 0x10], "current profile DVD-ROM");
     // Profile list first: code 0, persistent+current, one profile marked current.
-    assert_eq!(&all[8..12], &[0, 0, 0x03, 48]);
-    let profiles: Vec<(u16, u8)> = all[12..60]
+    assert_eq!(&all[8..12], &[0, 0, 0x03, 52]);
+    let profiles: Vec<(u16, u8)> = all[12..64]
         .chunks(4)
         .map(|p| (u16::from_be_bytes([p[0], p[1]]), p[2]))
         .collect();
@@ -163,7 +163,8 @@ fn get_configuration_header_profiles_and_rt() {
             (0x13, 0),
             (0x12, 0),
             (0x10, 1),
-            (0x0a, 0)
+            (0x0a, 0),
+            (0x08, 0)
         ]
     );
     // Walk the descriptors: ascending codes, lengths multiple of 4.
@@ -1427,5 +1428,48 @@ fn read_disc_structure_of_a_bd_and_of_a_dvd() {
         sense(&mut dvd, &[0xad, 2, 0, 0, 0, 0, 0, 0x00, 0, 0x80, 0, 0]),
         (5, 0x24, 0),
         "media type 2 does not exist"
+    );
+}
+
+#[test]
+fn cd_rom_reports_itself_as_a_pressed_cd() {
+    let mut d = drive(Some(Medium::pressed(MediumKind::CdRom, 300)));
+    let cfg = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0x10, 0, 0]);
+    assert_eq!(u16::from_be_bytes([cfg[6], cfg[7]]), profile::CD_ROM);
+    let codes = feature_codes(&cfg);
+    for f in [
+        features::CD_READ,
+        features::MULTI_READ,
+        features::RANDOM_READABLE,
+    ] {
+        assert!(codes.contains(&f), "{f:04x} current: {codes:04x?}");
+    }
+    for f in [
+        features::DVD_READ,
+        features::BD_READ,
+        features::RESTRICTED_OVERWRITE,
+    ] {
+        assert!(!codes.contains(&f), "{f:04x} not current: {codes:04x?}");
+    }
+    let rr = ok(&mut d, &[0x46, 2, 0, 0x10, 0, 0, 0, 0, 0x20, 0]);
+    assert_eq!(
+        u16::from_be_bytes([rr[16], rr[17]]),
+        1,
+        "a CD reads block by block"
+    );
+    // A pressed CD has no ATIP and no DVD structures; its TOC ends at its last block.
+    assert_eq!(
+        sense(&mut d, &[0x43, 0x02, 4, 0, 0, 0, 0, 0, 0x20, 0]),
+        (5, 0x24, 0)
+    );
+    assert_eq!(
+        sense(&mut d, &[0xad, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0]),
+        (5, 0x30, 0x02)
+    );
+    let toc = ok(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 0x20, 0]);
+    assert_eq!(be32_at(&toc, 16), 300, "lead-out");
+    assert_eq!(
+        be32_at(&ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0),
+        299
     );
 }

@@ -1,5 +1,5 @@
 //! READ TOC/PMA/ATIP (43h): formats 0 (TOC), 1 (session info) and 2 (full TOC), in LBA or MSF.
-use super::{Context, Medium};
+use super::{Context, Medium, MediumKind};
 use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense};
@@ -92,7 +92,8 @@ fn toc(m: &Medium, track: u8, use_msf: bool, out: &mut Vec<u8>) -> Result<(), Se
 
 /// Format 4, ATIP: what the pre-groove of a CD-RW says about it (readable blank or not).
 fn atip(m: &Medium, out: &mut Vec<u8>) -> Result<(), Sense> {
-    if !m.kind().is_cd() {
+    // A pressed CD has no pre-groove.
+    if m.kind() != MediumKind::CdRw {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
     out.put_u16(0);

@@ -2,11 +2,11 @@
 # Media control, sourced by guest.sh inside the guest: the seed's examples 2 and 3 (offline,
 # then swap the disc by pointing the drive at another file) through configfs-scripts, which
 # rewrite the live device's dev_config (delivered to the daemon as a netlink RECONFIG), and
-# eject/load from the initiator; data images that load as BD-ROM. The drives made here are
-# removed before returning.
+# eject/load from the initiator; data images that load as BD-ROM and CD-ROM. The drives made
+# here are removed before returning.
 # required: media_offline media_online media_load_blank media_load_iso media_eject_load
 # required: media_prevent_blocks_eject media_config_is_record media_eject_refused_mounted
-# required: media_eject_after_umount media_bd_rom_typed media_bd_rom_large
+# required: media_eject_after_umount media_bd_rom_typed media_bd_rom_large media_cd_rom_typed
 
 step "media control: offline, online, load"
 out=$(mmc create m0 "$SMALL" 2>&1 && mmc attach m0 2>&1)
@@ -118,12 +118,13 @@ cfg=$(backstore_config m0)
 check media_config_is_record "dev_config '$cfg'" [ "$cfg" = "mmc/$BIG" ]
 mmc delete m0
 
-step "media: BD-ROM"
-# bd_rom SCENARIO NAME IMAGE [OPTIONS]: the image loads as a BD-ROM that mounts and reads back
-# (every checksum), and udev and dvd+rw-mediainfo say BD-ROM.
-bd_rom() {
-    local scen=$1 name=$2 image=$3 sr prof props info
-    if ! out=$(mmc create "$name" "$image" ${4:+"$4"} 2>&1 && mmc attach "$name" 2>&1); then
+step "media: BD-ROM and CD-ROM"
+# pressed_disc SCENARIO NAME IMAGE OPTIONS PROFILE UDEV_MEDIA: the data image loads as the
+# pressed disc of PROFILE (4 hex digits), udev's cdrom_id says ID_CDROM_MEDIA_<UDEV_MEDIA>=1
+# (and dvd+rw-mediainfo says BD-ROM for 0040), and it mounts with every checksum right.
+pressed_disc() {
+    local scen=$1 name=$2 image=$3 opts=$4 want=$5 media=$6 sr prof props info=
+    if ! out=$(mmc create "$name" "$image" ${opts:+"$opts"} 2>&1 && mmc attach "$name" 2>&1); then
         fail "$scen" "create/attach: $(echo "$out" | oneline)"
         return
     fi
@@ -131,21 +132,25 @@ bd_rom() {
     sr=$(drive_sr "$name")
     prof=$(current_profile "$sr")
     props=$(udevadm info --query=property --name="$sr" 2>&1 | grep '^ID_CDROM_MEDIA')
-    info=$(timeout 60 dvd+rw-mediainfo "$sr" 2>&1)
-    echo "$info"
-    if [ "$prof" = 0040 ] && echo "$props" | grep -qx 'ID_CDROM_MEDIA_BD=1' &&
-        echo "$info" | grep -q 'Mounted Media: *40h, BD-ROM' &&
+    if [ "$want" = 0040 ]; then
+        info=$(timeout 60 dvd+rw-mediainfo "$sr" 2>&1)
+        echo "$info"
+        echo "$info" | grep -q 'Mounted Media: *40h, BD-ROM' || info="no BD-ROM: $info"
+    fi
+    if [ "$prof" = "$want" ] && echo "$props" | grep -qx "ID_CDROM_MEDIA_$media=1" &&
+        [ "${info#no BD-ROM}" = "$info" ] &&
         [ "$(blockdev --getsize64 "$sr")" = "$(stat -c %s "$image")" ] &&
         mounted_sums_ok "$sr" "$IMG/small.sha256"; then
         pass "$scen"
     else
-        fail "$scen" "profile $prof, $(echo "$props" | oneline), mediainfo: $(echo "$info" | grep -i 'media' | oneline)"
+        fail "$scen" "profile $prof, $(echo "$props" | oneline), $(echo "$info" | grep -i 'media' | oneline)"
     fi
     mmc delete "$name"
 }
-bd_rom media_bd_rom_typed mbdtyped "$SMALL" type=bd-rom
+pressed_disc media_bd_rom_typed mbdtyped "$SMALL" type=bd-rom 0040 BD
 # Larger than any DVD (9 GiB, sparse), with no type: a BD-ROM.
 BD_LARGE=$OUT/bd-large.iso
 cp --sparse=always "$SMALL" "$BD_LARGE" && truncate -s 9G "$BD_LARGE"
-bd_rom media_bd_rom_large mbdlarge "$BD_LARGE"
+pressed_disc media_bd_rom_large mbdlarge "$BD_LARGE" "" 0040 BD
 rm -f "$BD_LARGE"
+pressed_disc media_cd_rom_typed mcdtyped "$SMALL" type=cd-rom 0008 CD

@@ -1,6 +1,6 @@
-//! What is in the tray: a pressed DVD-ROM or BD-ROM, a write-once DVD (DVD+R, DVD-R) or a blank DVD-RW
-//! recorded sequentially, with its tracks, sessions and next writable address, or a rewritable
-//! disc written in place.
+//! What is in the tray: a pressed DVD-ROM, BD-ROM or CD-ROM, a write-once DVD (DVD+R, DVD-R)
+//! or a blank DVD-RW recorded sequentially, with its tracks, sessions and next writable
+//! address, or a rewritable disc written in place.
 //!
 //! A sequential disc always ends in an open track while it is not complete: the "invisible"
 //! track that runs from the next writable address to the end of the disc, or a track reserved
@@ -98,6 +98,7 @@ impl Track {
 pub enum MediumKind {
     DvdRom,
     BdRom,
+    CdRom,
     DvdPlusR,
     DvdPlusRDualLayer,
     DvdPlusRw,
@@ -111,9 +112,10 @@ pub enum MediumKind {
 
 impl MediumKind {
     /// Every kind, for listing and parsing names.
-    pub const ALL: [MediumKind; 10] = [
+    pub const ALL: [MediumKind; 11] = [
         MediumKind::DvdRom,
         MediumKind::BdRom,
+        MediumKind::CdRom,
         MediumKind::DvdPlusR,
         MediumKind::DvdPlusRDualLayer,
         MediumKind::DvdMinusR,
@@ -131,7 +133,10 @@ impl MediumKind {
 
     /// A pressed (read-only) disc: what a data image with no recording state is.
     pub fn is_pressed(self) -> bool {
-        matches!(self, MediumKind::DvdRom | MediumKind::BdRom)
+        matches!(
+            self,
+            MediumKind::DvdRom | MediumKind::BdRom | MediumKind::CdRom
+        )
     }
 
     /// Rewritable media that can be written in place once formatted (a DVD-RW is recorded
@@ -158,7 +163,7 @@ impl MediumKind {
     }
 
     pub fn is_cd(self) -> bool {
-        matches!(self, MediumKind::CdRw)
+        matches!(self, MediumKind::CdRw | MediumKind::CdRom)
     }
 
     /// Capacity of a disc of this kind, in blocks.
@@ -171,7 +176,7 @@ impl MediumKind {
             MediumKind::DvdPlusRw => DVD_PLUS_RW_BLOCKS,
             MediumKind::DvdRam => DVD_RAM_BLOCKS,
             MediumKind::DvdRw => DVD_RW_BLOCKS,
-            MediumKind::CdRw => CD_RW_BLOCKS,
+            MediumKind::CdRw | MediumKind::CdRom => CD_RW_BLOCKS,
             MediumKind::BdRom => BD_SINGLE_LAYER_BLOCKS,
         }
     }
@@ -240,8 +245,8 @@ impl Medium {
         Medium::pressed(MediumKind::DvdRom, blocks)
     }
 
-    /// A pressed disc of `kind` (DVD-ROM or BD-ROM) of `blocks` blocks: one session holding
-    /// one data track.
+    /// A pressed disc of `kind` (DVD-ROM, BD-ROM or CD-ROM) of `blocks` blocks: one session
+    /// holding one data track.
     pub fn pressed(kind: MediumKind, blocks: u32) -> Self {
         debug_assert!(kind.is_pressed(), "{kind:?} is not a pressed disc");
         Medium {
@@ -348,6 +353,7 @@ impl Medium {
             MediumKind::DvdMinusRDualLayer => profile::DVD_R_DL_SEQUENTIAL,
             MediumKind::DvdRom => profile::DVD_ROM,
             MediumKind::BdRom => profile::BD_ROM,
+            MediumKind::CdRom => profile::CD_ROM,
             MediumKind::DvdPlusRw => profile::DVD_PLUS_RW,
             MediumKind::DvdRam => profile::DVD_RAM,
             MediumKind::DvdRw if self.formatted > 0 => profile::DVD_RW_RESTRICTED_OVERWRITE,
