@@ -136,7 +136,7 @@ fn examine(cfg: &MediaConfig, path: &std::path::Path) -> Result<Examined, String
 /// `type=dvd-rom|bd-rom|cd-rom` says, else a DVD-ROM when it fits on a DVD (up to a DVD+R DL's
 /// 8.5 GB) and a BD-ROM when it does not: no real drive shows a larger DVD.
 fn pressed_kind(cfg: &MediaConfig, blocks: u32) -> MediumKind {
-    if cfg.type_given && cfg.kind.is_pressed() {
+    if cfg.kind.is_pressed() {
         cfg.kind
     } else if blocks > crate::mmc::medium::DVD_PLUS_R_DL_BLOCKS {
         MediumKind::BdRom

@@ -2,7 +2,6 @@
 //! (list). Media type 0 (DVD) is in `dvd_structure`.
 use super::dvd_structure::{finish, put_format_list};
 use super::{Context, Medium};
-use crate::scsi::cdb::{be16, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Sense};
 
@@ -11,10 +10,15 @@ const LIST: u8 = 0xff;
 /// Bytes of one disc information (DI) unit of a BD-ROM.
 const DI_UNIT: u16 = 64;
 
-pub fn read_bd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
-    let layer = byte(cdb, 6);
-    let format = byte(cdb, 7);
-    let alloc = usize::from(be16(cdb, 8));
+/// The BD part of READ DISC STRUCTURE, with the CDB's layer, format and allocation length
+/// (`dvd_structure` decodes the command and hands media type 1 here).
+pub fn read_bd_structure(
+    d: &Context,
+    layer: u8,
+    format: u8,
+    alloc: usize,
+    out: &mut Vec<u8>,
+) -> CmdResult {
     let m = d.require_medium()?;
     if !m.is_bd() {
         return Err(Sense::CANNOT_READ_INCOMPATIBLE_FORMAT);

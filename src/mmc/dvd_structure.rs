@@ -22,7 +22,7 @@ pub fn read_dvd_structure(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResu
     let alloc = usize::from(be16(cdb, 8));
     match media_type {
         0 => {}
-        1 => return super::bd_structure::read_bd_structure(d, cdb, out),
+        1 => return super::bd_structure::read_bd_structure(d, layer, format, alloc, out),
         _ => return Err(Sense::INVALID_FIELD_IN_CDB),
     }
     let m = d.require_medium()?;
