@@ -137,7 +137,7 @@ e2e_build_pktcdvd() {
     fi
     e2e_log "building pktcdvd.ko for $ver"
     local src
-    src=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n1)
+    src=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | sed -n 1p)
     [ -n "$src" ] || { e2e_log "no /usr/src/linux-source-6.1.tar.*"; return 1; }
     rm -rf "$dir"
     mkdir -p "$dir"

@@ -141,7 +141,7 @@ echo "----- slowest guest steps (seconds)"
 for dir in "$OUT"/g*; do
     sed -n 's/^=== \(.*\) (\([0-9.]*\)s)$/\2 \1/p' "$dir/guest.log" 2>/dev/null |
         awk -v g="${dir##*/}" 'NR > 1 { printf "%7.1f  %s: %s\n", $1 - t, g, name } { t = $1; $1 = ""; name = substr($0, 2) }'
-done | sort -rn | head -n 12
+done | sort -rn | sed -n 1,12p  # sed reads it all: head would SIGPIPE sort under pipefail
 echo "----- sub-suites (seconds)"
 for dir in "$OUT"/g*; do
     sed -n 's/^=== \(.*\) (\([0-9.]*\)s)$/\2 \1/p' "$dir/guest.log" 2>/dev/null |
