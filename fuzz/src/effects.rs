@@ -54,6 +54,8 @@ pub const CONFIGS: &[&str] = &[
     "type=cd-rw",
     "type=dvd+r-dl",
     "type=dvd+r;morph=close",
+    "type=bd-r",
+    "type=bd-re",
 ];
 
 const STEPS: [Fault; 5] = [

@@ -71,6 +71,10 @@ pub const STATES: &[&str] = &[
     "dvd-r-dl-blank",
     "dvd-rw-sequential-incomplete",
     "bd-rom",
+    "bd-r-blank",
+    "bd-r-pow-incomplete",
+    "bd-re-unformatted",
+    "bd-re-formatted",
 ];
 
 /// The medium of state `index` (capacity `cap` where the kind allows a choice), whether the
@@ -105,6 +109,22 @@ pub fn initial(index: usize, cap: Option<u32>) -> (Option<Medium>, bool, bool) {
             Some(m)
         }
         "dvd+r-dl-blank" => Some(blank(MediumKind::DvdPlusRDualLayer)),
+        "bd-r-blank" => Some(blank(MediumKind::BdR)),
+        "bd-r-pow-incomplete" => {
+            let mut m = blank(MediumKind::BdR);
+            let user = tcmu_mmc::mmc::medium::SpareSize::Default.user_blocks(m.capacity());
+            // A capacity too small for spare areas stays unformatted.
+            let _ = m.format_with_spare(user, true);
+            m.commit_write(0, 32);
+            m.close_session().expect("close session");
+            Some(m)
+        }
+        "bd-re-unformatted" => Some(blank(MediumKind::BdRe)),
+        "bd-re-formatted" => {
+            let mut m = blank(MediumKind::BdRe);
+            m.format(m.capacity());
+            Some(m)
+        }
         "dvd+rw-unformatted" => Some(blank(MediumKind::DvdPlusRw)),
         "dvd+rw-formatted" => {
             let mut m = blank(MediumKind::DvdPlusRw);

@@ -94,7 +94,7 @@ impl std::error::Error for ConfigError {}
 impl MediaConfig {
     /// Parse a full `dev_config` value, `mmc/<path>[;option=value...]`. The path is absolute
     /// whether written with one slash or two; an empty path is an empty tray. Options describe
-    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd-r|dvd-r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw`,
+    /// the blank disc an empty image becomes: `type=dvd+r|dvd+r-dl|dvd-r|dvd-r-dl|dvd+rw|dvd-ram|dvd-rw|cd-rw|bd-r|bd-re`,
     /// or the pressed disc a data image is: `type=dvd-rom|bd-rom|cd-rom`,
     /// `capacity=<blocks>|<n>M|<n>G`,
     /// and when a DVD+R turns into a DVD-ROM: `morph=finalize|close`.

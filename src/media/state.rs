@@ -31,6 +31,9 @@ struct DiscRecord {
     finalized: bool,
     #[serde(default, skip_serializing_if = "is_zero")]
     formatted: u32,
+    /// A BD-R formatted for pseudo-overwrite (SRM+POW).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pow: bool,
     /// FORMAT UNIT or BLANK made this state durable but may not have emptied the image yet:
     /// whoever loads it empties the image first.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -65,6 +68,8 @@ pub fn kind_name(kind: MediumKind) -> &'static str {
     match kind {
         MediumKind::DvdRom => "dvd-rom",
         MediumKind::BdRom => "bd-rom",
+        MediumKind::BdR => "bd-r",
+        MediumKind::BdRe => "bd-re",
         MediumKind::CdRom => "cd-rom",
         MediumKind::DvdPlusR => "dvd+r",
         MediumKind::DvdPlusRDualLayer => "dvd+r-dl",
@@ -189,6 +194,7 @@ fn parse_recorded(text: &str) -> Result<Recorded, StateError> {
         })
         .collect();
     let medium = Medium::from_parts(kind, r.capacity, tracks, r.finalized, r.formatted)
+        .and_then(|m| m.with_pseudo_overwrite(r.pow))
         .map_err(StateError::Invalid)?;
     Ok(Recorded {
         medium,
@@ -210,6 +216,7 @@ fn record_json(m: &Medium, erase_pending: bool, image: Option<ImageIdentity>) ->
         capacity: m.capacity(),
         finalized: m.finalized(),
         formatted: m.formatted(),
+        pow: m.pseudo_overwrite(),
         erase_pending,
         image,
         tracks: m
@@ -407,6 +414,23 @@ mod tests {
         let mut tracks = m.tracks().to_vec();
         edit(&mut tracks);
         Medium::from_parts(m.kind(), m.capacity(), tracks, m.finalized(), m.formatted())
+    }
+
+    #[test]
+    fn a_pseudo_overwrite_bd_r_keeps_its_format_across_a_save() {
+        let mut m = Medium::blank(MediumKind::BdR, 65_536);
+        m.format_with_spare(63_488, true).unwrap();
+        m.commit_write(0, 40);
+        let json = to_json(&m);
+        assert!(
+            json.contains("\"pow\": true") && json.contains("\"formatted\": 63488"),
+            "{json}"
+        );
+        let back = parse(&json).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.recordable_capacity(), 63_488);
+        let e = parse(&json.replace("\"medium\": \"bd-r\"", "\"medium\": \"dvd+r\""));
+        assert!(e.is_err(), "POW on a DVD+R is refused");
     }
 
     #[test]

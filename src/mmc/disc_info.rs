@@ -58,7 +58,7 @@ pub fn read_disc_information(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdR
         out.extend_from_slice(&msf(m.capacity()));
     } else {
         out.put_u32(last_session_start);
-        out.put_u32(m.capacity());
+        out.put_u32(m.recordable_capacity());
     }
     out.put_zeros(8); // bar code
     out.put_u8(0); // application code

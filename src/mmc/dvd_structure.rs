@@ -114,7 +114,11 @@ fn physical_format(m: &Medium, out: &mut Vec<u8>) {
         MediumKind::DvdRam => (0x16, 0x00, 0x04), // DVD-RAM 4.7 GB, rewritable
         MediumKind::DvdRw => (0x32, 0x00, 0x04),  // DVD-RW, rewritable
         // Not DVDs: refused before this.
-        MediumKind::CdRw | MediumKind::CdRom | MediumKind::BdRom => (0x00, 0x00, 0x00),
+        MediumKind::CdRw
+        | MediumKind::CdRom
+        | MediumKind::BdRom
+        | MediumKind::BdR
+        | MediumKind::BdRe => (0x00, 0x00, 0x00),
     };
     out.put_u8(book);
     out.put_u8(0x02); // 120 mm, maximum rate 10.08 Mbit/s

@@ -23,8 +23,10 @@ pub const DVD_PLUS_R: u16 = 0x002b;
 pub const RIGID_RESTRICTED_OVERWRITE: u16 = 0x002c;
 pub const DVD_R_RW_WRITE: u16 = 0x002f;
 pub const LAYER_JUMP_RECORDING: u16 = 0x0033;
+pub const BD_R_PSEUDO_OVERWRITE: u16 = 0x0038;
 pub const DVD_PLUS_R_DL: u16 = 0x003b;
 pub const BD_READ: u16 = 0x0040;
+pub const BD_WRITE: u16 = 0x0041;
 pub const POWER_MANAGEMENT: u16 = 0x0100;
 pub const REAL_TIME_STREAMING: u16 = 0x0107;
 pub const DRIVE_SERIAL_NUMBER: u16 = 0x0108;
@@ -53,8 +55,10 @@ const DRIVE_FEATURES: &[u16] = &[
     RIGID_RESTRICTED_OVERWRITE,
     DVD_R_RW_WRITE,
     LAYER_JUMP_RECORDING,
+    BD_R_PSEUDO_OVERWRITE,
     DVD_PLUS_R_DL,
     BD_READ,
+    BD_WRITE,
     POWER_MANAGEMENT,
     REAL_TIME_STREAMING,
     DRIVE_SERIAL_NUMBER,
@@ -80,9 +84,16 @@ pub fn is_current(d: &Context, code: u16) -> bool {
         DVD_READ => m.is_dvd(),
         BD_READ => m.is_bd(),
         REAL_TIME_STREAMING => m.is_dvd() || m.is_bd(),
-        RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => m.kind() == MediumKind::DvdRam,
-        // A blank or sequential DVD-RW can be formatted for restricted overwrite.
-        FORMATTABLE => m.kind().is_overwritable(),
+        RANDOM_WRITABLE | HARDWARE_DEFECT_MANAGEMENT => {
+            m.kind() == MediumKind::DvdRam || (m.kind() == MediumKind::BdRe && m.formatted() > 0)
+        }
+        // A blank or sequential DVD-RW can be formatted for restricted overwrite; a blank
+        // BD-R can be given spare areas.
+        FORMATTABLE => m.kind().is_overwritable() || m.spare_formattable(),
+        // A BD-R formatted for SRM+POW, while it can be written.
+        BD_R_PSEUDO_OVERWRITE => m.pseudo_overwrite() && m.is_writable(),
+        // Recording a BD-R, or a BD-RE (formatting it first if need be).
+        BD_WRITE => m.is_bd() && m.is_writable(),
         RESTRICTED_OVERWRITE => m.kind() == MediumKind::CdRw,
         DVD_PLUS_RW => m.kind() == MediumKind::DvdPlusRw,
         RIGID_RESTRICTED_OVERWRITE => m.profile() == profile::DVD_RW_RESTRICTED_OVERWRITE,
@@ -214,7 +225,10 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
         }
         FORMATTABLE => {
             header(out, code, 1, current, 8);
-            out.put_zeros(8); // no BD-RE / BD-R options
+            // RENoSA: a BD-RE can be formatted without spare areas (31h); no certification
+            // options; no BD-R RRM.
+            out.put_u8(0x01);
+            out.put_zeros(7);
         }
         HARDWARE_DEFECT_MANAGEMENT => {
             header(out, code, 1, current, 4);
@@ -232,6 +246,10 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
             out.put_u8(0x01 | 0x02); // Blank, Intermediate
             out.put_zeros(3);
         }
+        BD_R_PSEUDO_OVERWRITE => {
+            header(out, code, 0, current, 4);
+            out.put_zeros(4);
+        }
         DVD_READ => {
             header(out, code, 1, current, 4);
             out.put_zeros(4);
@@ -240,10 +258,14 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
             header(out, code, 0, current, 28);
             out.put_zeros(4);
             // Read support bitmaps (a bit per version) of classes 0-3 of BD-RE, BD-R and
-            // BD-ROM, in that order: the drive reads BD-ROM of class 0, any version.
-            out.put_zeros(16);
-            out.put_u16(0xffff);
-            out.put_zeros(6);
+            // BD-ROM, in that order: the drive reads class 0 of each, any version.
+            put_bd_class0_bitmaps(out, 3);
+        }
+        BD_WRITE => {
+            header(out, code, 1, current, 20);
+            out.put_zeros(4); // SVNR 0: writes are verified
+                              // Write support bitmaps of classes 0-3 of BD-RE, then of BD-R.
+            put_bd_class0_bitmaps(out, 2);
         }
         DVD_PLUS_R | DVD_PLUS_R_DL => {
             header(out, code, 0, current, 4);
@@ -265,5 +287,14 @@ fn append_feature(d: &Context, code: u16, out: &mut Vec<u8>) {
             out.resize(out.len() + padded - serial.len(), b' ');
         }
         _ => unreachable!("feature {code:#06x} is not in DRIVE_FEATURES"),
+    }
+}
+
+/// `families` groups of four class bitmaps (classes 0-3) of a BD feature: every version of
+/// class 0, nothing of classes 1-3.
+fn put_bd_class0_bitmaps(out: &mut Vec<u8>, families: usize) {
+    for _ in 0..families {
+        out.put_u16(0xffff);
+        out.put_zeros(6);
     }
 }

@@ -1,8 +1,9 @@
 //! Rewritable media preparation: READ FORMAT CAPACITIES (23h), FORMAT UNIT (04h), BLANK (A1h).
 //! Formatting and blanking finish at once (an image file has nothing to de-ice), so IMMED
 //! changes nothing and the next TEST UNIT READY already finds the drive ready.
-use super::block_io::not_writable;
-use super::{Context, DiscChange, MediumKind, Notice};
+use super::block_io::{not_writable, record_error};
+use super::medium::SpareSize;
+use super::{Context, DiscChange, Medium, MediumKind, Notice};
 use crate::scsi::cdb::{be16, be24, be32, byte};
 use crate::scsi::reply::ReplyBuf;
 use crate::scsi::{CmdResult, Outcome, Sense, BLOCK_SIZE};
@@ -13,23 +14,92 @@ pub const SPARE_EXPANSION: u8 = 0x01; // DVD-RAM: spare area expansion
 pub const FULL_PACKET: u8 = 0x10; // CD-RW / DVD-RW full format, fixed packets
 pub const QUICK: u8 = 0x15; // DVD-RW quick format
 pub const DVD_PLUS_RW: u8 = 0x26; // DVD+RW basic format
+pub const BD_RE_SPARE: u8 = 0x30; // BD-RE with spare areas
+pub const BD_RE_NO_SPARE: u8 = 0x31; // BD-RE without spare areas
+pub const BD_R_SRM_SPARE: u8 = 0x32; // BD-R for sequential recording, with spare areas
+/// Format subtypes of a BD-R's format 32h.
+const SRM_WITH_POW: u8 = 0;
+const SRM_WITHOUT_POW: u8 = 1;
 
 /// Descriptor types of the current/maximum capacity descriptor.
 const UNFORMATTED: u8 = 0x01;
 const FORMATTED: u8 = 0x02;
 const NO_MEDIUM: u8 = 0x03;
 
-/// The format types a kind of disc offers, with their type-dependent parameter.
-fn offered(kind: MediumKind) -> &'static [(u8, u32)] {
-    match kind {
-        MediumKind::DvdPlusRw => &[(DVD_PLUS_RW, 0)],
-        MediumKind::DvdRam => &[
-            (FULL, BLOCK_SIZE as u32),
-            (SPARE_EXPANSION, BLOCK_SIZE as u32),
+/// One format descriptor of READ FORMAT CAPACITIES: what FORMAT UNIT can be asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Offer {
+    format: u8,
+    /// User blocks the disc holds once formatted so.
+    blocks: u32,
+    /// The type dependent parameter (a packet size, a block size, a spare size code).
+    param: u32,
+}
+
+impl Offer {
+    /// A format of the whole disc (cut to its packet size).
+    fn whole(m: &Medium, format: u8, param: u32) -> Offer {
+        let packet = m.kind().packet_alignment();
+        let blocks = m.capacity() - m.capacity().checked_rem(packet).unwrap_or(0);
+        Offer {
+            format,
+            blocks,
+            param,
+        }
+    }
+
+    /// A BD format with spare areas of `size` (the parameter codes the spare size the way
+    /// real drives list it for BD-RE; BD-R lists 0).
+    fn spare(m: &Medium, format: u8, size: SpareSize) -> Offer {
+        let param = match (format, size) {
+            (BD_R_SRM_SPARE, _) => 0,
+            (_, SpareSize::Default) => 0x3000,
+            (_, SpareSize::Minimum) => 0x1000,
+            (_, SpareSize::Maximum) => 0x5000,
+        };
+        Offer {
+            format,
+            blocks: size.user_blocks(m.capacity()),
+            param,
+        }
+    }
+
+    /// Whether a descriptor asking for `format` and `blocks` selects this offer. A BD's
+    /// spare formats are told apart by their size; every other format covers the whole disc
+    /// whatever size is asked (a DVD+RW restart gives 0), as every client expects.
+    fn selected_by(&self, format: u8, blocks: u32) -> bool {
+        self.format == format
+            && (!matches!(format, BD_RE_SPARE | BD_R_SRM_SPARE) || self.blocks == blocks)
+    }
+}
+
+/// The formats the disc in the tray offers now, the drive's default first (none that would
+/// leave no user blocks: a disc too small for spare areas offers only the formats without).
+fn offered(m: &Medium) -> Vec<Offer> {
+    let mut offers = all_offers(m);
+    offers.retain(|o| o.blocks > 0);
+    offers
+}
+
+fn all_offers(m: &Medium) -> Vec<Offer> {
+    match m.kind() {
+        MediumKind::DvdPlusRw => vec![Offer::whole(m, DVD_PLUS_RW, 0)],
+        MediumKind::DvdRam => vec![
+            Offer::whole(m, FULL, BLOCK_SIZE as u32),
+            Offer::whole(m, SPARE_EXPANSION, BLOCK_SIZE as u32),
         ],
-        MediumKind::DvdRw => &[(FULL_PACKET, 16), (QUICK, 16)],
-        MediumKind::CdRw => &[(FULL_PACKET, 32)],
-        _ => &[],
+        MediumKind::DvdRw => vec![Offer::whole(m, FULL_PACKET, 16), Offer::whole(m, QUICK, 16)],
+        MediumKind::CdRw => vec![Offer::whole(m, FULL_PACKET, 32)],
+        MediumKind::BdRe => {
+            let mut offers = vec![Offer::spare(m, FULL, SpareSize::Default)];
+            offers.extend(SpareSize::ALL.map(|size| Offer::spare(m, BD_RE_SPARE, size)));
+            offers.push(Offer::whole(m, BD_RE_NO_SPARE, BLOCK_SIZE as u32));
+            offers
+        }
+        MediumKind::BdR if m.spare_formattable() => SpareSize::ALL
+            .map(|size| Offer::spare(m, BD_R_SRM_SPARE, size))
+            .to_vec(),
+        _ => Vec::new(),
     }
 }
 
@@ -45,10 +115,12 @@ pub fn read_format_capacities(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> Cmd
             out.put_u24(BLOCK_SIZE as u32);
         }
         Some(m) => {
-            // A DVD-RW recorded sequentially is not formatted for overwriting.
-            let (blocks, kind) = if m.kind().is_overwritable() && m.formatted() == 0 {
+            // A DVD-RW recorded sequentially is not formatted for overwriting; a BD-R is
+            // formatted once it has spare areas.
+            let formattable = m.kind().is_overwritable() || m.kind() == MediumKind::BdR;
+            let (blocks, kind) = if formattable && m.formatted() == 0 {
                 (m.capacity(), UNFORMATTED)
-            } else if m.kind().is_overwritable() {
+            } else if formattable {
                 (m.formatted(), FORMATTED)
             } else {
                 (m.readable_blocks(), FORMATTED)
@@ -56,15 +128,10 @@ pub fn read_format_capacities(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> Cmd
             out.put_u32(blocks);
             out.put_u8(kind);
             out.put_u24(BLOCK_SIZE as u32);
-            for &(format, param) in offered(m.kind()) {
-                let mut blocks = m.capacity();
-                let packet = m.kind().packet_alignment();
-                if packet != 0 {
-                    blocks -= blocks % packet;
-                }
-                out.put_u32(blocks);
-                out.put_u8(format << 2);
-                out.put_u24(param);
+            for offer in offered(m) {
+                out.put_u32(offer.blocks);
+                out.put_u8(offer.format << 2);
+                out.put_u24(offer.param);
             }
         }
     }
@@ -79,15 +146,14 @@ pub fn format_unit(d: &Context, cdb: &[u8], data: &[u8]) -> Result<DiscChange, S
     let fmt_data = byte(cdb, 1) & 0x10 != 0;
     let code = byte(cdb, 1) & 0x07;
     let m = d.require_medium()?;
-    if !m.kind().is_overwritable() {
+    let offers = offered(m);
+    if !m.kind().is_overwritable() && offers.is_empty() {
         return Err(not_writable());
     }
-    let (format, blocks, param) = if !fmt_data {
-        // Format with the drive's defaults.
-        match offered(m.kind()).first() {
-            Some(&(format, param)) => (format, m.capacity(), param),
-            None => return Err(Sense::INVALID_FIELD_IN_CDB),
-        }
+    let (offer, param, subtype) = if !fmt_data {
+        // Format with the drive's defaults (a BD-R: SRM without pseudo-overwrite).
+        let offer = *offers.first().ok_or(Sense::INVALID_FIELD_IN_CDB)?;
+        (offer, offer.param, SRM_WITHOUT_POW)
     } else {
         if code != 1 && !(code == 7 && m.kind() == MediumKind::CdRw) {
             return Err(Sense::INVALID_FIELD_IN_CDB);
@@ -96,28 +162,41 @@ pub fn format_unit(d: &Context, cdb: &[u8], data: &[u8]) -> Result<DiscChange, S
             return Err(Sense::PARAMETER_LIST_LENGTH_ERROR);
         }
         let descriptor = &data[4..12];
+        // The low two bits of byte 4 are a BD's format subtype: a BD-R's chooses SRM with
+        // pseudo-overwrite (0) or without (1; RRM, 2, is not offered); a BD-RE's kinds of
+        // certification all format alike here (an image has nothing to certify).
         let format = if code == 7 {
             FULL_PACKET
         } else {
             descriptor[4] >> 2
         };
-        (format, be32(descriptor, 0), be24(descriptor, 5))
+        let blocks = be32(descriptor, 0);
+        let offer = offers
+            .iter()
+            .find(|o| o.selected_by(format, blocks))
+            .ok_or(Sense::INVALID_FIELD_IN_PARAMETER_LIST)?;
+        (*offer, be24(descriptor, 5), descriptor[4] & 0x03)
     };
-    let Some(&(_, packet)) = offered(m.kind()).iter().find(|&&(f, _)| f == format) else {
-        return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST);
-    };
-    if format == FULL_PACKET && param != 0 && param != packet {
+    if offer.format == FULL_PACKET && param != 0 && param != offer.param {
         // Only the drive's own packet size can be formatted.
         return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST);
     }
-    // Whatever size is asked (a DVD+RW restart gives 0), the whole disc is formatted: that
-    // is what every client asks for in practice, and a partial format has no use here.
-    let _ = blocks;
+    let mut next = m.clone();
+    if m.kind() == MediumKind::BdR {
+        // Spare areas on a blank BD-R: it stays blank, with less to record on.
+        let pseudo_overwrite = match subtype {
+            SRM_WITH_POW => true,
+            SRM_WITHOUT_POW => false,
+            _ => return Err(Sense::INVALID_FIELD_IN_PARAMETER_LIST),
+        };
+        next.format_with_spare(offer.blocks, pseudo_overwrite)
+            .map_err(record_error)?;
+        return Ok(DiscChange::record(next).announcing(Notice::NewContents));
+    }
     // Re-formatting a formatted DVD-RAM keeps its data (it only re-certifies); every other
     // format starts from an empty disc.
     let keeps_data = m.kind() == MediumKind::DvdRam && m.formatted() > 0;
-    let mut next = m.clone();
-    next.format(m.capacity());
+    next.format(offer.blocks);
     let change = DiscChange::record(next).announcing(Notice::NewContents);
     Ok(if keeps_data { change } else { change.erasing() })
 }

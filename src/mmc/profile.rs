@@ -16,9 +16,13 @@ pub const DVD_PLUS_RW: u16 = 0x001a;
 pub const DVD_PLUS_R: u16 = 0x001b;
 pub const DVD_PLUS_R_DL: u16 = 0x002b;
 pub const BD_ROM: u16 = 0x0040;
+pub const BD_R_SRM: u16 = 0x0041;
+pub const BD_RE: u16 = 0x0043;
 
 /// The profiles this drive can present, in the order GET CONFIGURATION lists them.
 pub const SUPPORTED: &[u16] = &[
+    BD_RE,
+    BD_R_SRM,
     BD_ROM,
     DVD_PLUS_R_DL,
     DVD_PLUS_R,
@@ -62,6 +66,8 @@ pub fn name(profile: u16) -> &'static str {
         DVD_PLUS_R => "DVD+R",
         DVD_PLUS_R_DL => "DVD+R DL",
         BD_ROM => "BD-ROM",
+        BD_R_SRM => "BD-R",
+        BD_RE => "BD-RE",
         _ => "other",
     }
 }

@@ -144,14 +144,16 @@ fn get_configuration_header_profiles_and_rt() {
     );
     assert_eq!(&all[6..8], &[0x00, 0x10], "current profile DVD-ROM");
     // Profile list first: code 0, persistent+current, one profile marked current.
-    assert_eq!(&all[8..12], &[0, 0, 0x03, 52]);
-    let profiles: Vec<(u16, u8)> = all[12..64]
+    assert_eq!(&all[8..12], &[0, 0, 0x03, 60]);
+    let profiles: Vec<(u16, u8)> = all[12..72]
         .chunks(4)
         .map(|p| (u16::from_be_bytes([p[0], p[1]]), p[2]))
         .collect();
     assert_eq!(
         profiles,
         [
+            (0x43, 0),
+            (0x41, 0),
             (0x40, 0),
             (0x2b, 0),
             (0x1b, 0),
@@ -224,7 +226,7 @@ fn feature_currency_follows_the_medium() {
     // Profile list still lists every profile, none current.
     assert_eq!(
         &current[12..24],
-        &[0, 0x40, 0, 0, 0, 0x2b, 0, 0, 0, 0x1b, 0, 0]
+        &[0, 0x43, 0, 0, 0, 0x41, 0, 0, 0, 0x40, 0, 0]
     );
 }
 
@@ -1364,7 +1366,7 @@ fn bd_rom_reports_itself_as_a_blu_ray_disc() {
     let cfg = ok(&mut d, &[0x46, 0, 0, 0, 0, 0, 0, 0x10, 0, 0]);
     assert_eq!(u16::from_be_bytes([cfg[6], cfg[7]]), profile::BD_ROM);
     // The profile list names BD-ROM, current.
-    assert_eq!(&cfg[12..16], &[0x00, 0x40, 0x01, 0x00]);
+    assert_eq!(&cfg[20..24], &[0x00, 0x40, 0x01, 0x00]);
     let current = ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0x10, 0, 0]);
     let codes = feature_codes(&current);
     assert!(codes.contains(&features::BD_READ), "{codes:04x?}");
@@ -1472,4 +1474,145 @@ fn cd_rom_reports_itself_as_a_pressed_cd() {
         be32_at(&ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0),
         299
     );
+}
+
+/// FORMAT UNIT with one descriptor asking for `blocks` (a BD's spare formats are chosen by it).
+fn format_blocks(d: &mut SimDrive, blocks: u32, format_byte: u8, param: u32) -> Outcome {
+    let mut list = vec![0, 0x02, 0, 8];
+    list.extend_from_slice(&blocks.to_be_bytes());
+    list.push(format_byte);
+    list.extend_from_slice(&param.to_be_bytes()[1..]);
+    let mut out = Vec::new();
+    d.execute(&[0x04, 0x11, 0, 0, 0, 0], &list, &mut out)
+}
+
+#[test]
+fn blank_bd_r_takes_spare_areas_then_records_like_a_dvd_plus_r() {
+    let capacity = 65_536;
+    let mut d = drive(Some(Medium::blank(MediumKind::BdR, capacity)));
+    assert_eq!(profile_of(&mut d), 0x41);
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    for f in [0x0023, 0x0040, 0x0041] {
+        assert!(codes.contains(&f), "feature {f:#06x} current: {codes:04x?}");
+    }
+    assert!(!codes.contains(&0x0038), "no pseudo-overwrite");
+    let caps = format_capacities(&mut d);
+    assert_eq!(caps[0], (capacity, 0x01, 2048), "unformatted");
+    assert_eq!(caps.len(), 4, "{caps:?}");
+    assert!(caps[1..]
+        .iter()
+        .all(|&(b, f, p)| f == 0x32 << 2 && p == 0 && b < capacity));
+    // growisofs: the largest 32h descriptor, subtype 0 (SRM+POW), recorded as SRM.
+    let largest = caps[1..].iter().map(|c| c.0).max().unwrap();
+    assert_eq!(
+        format_blocks(&mut d, largest + 32, 0x32 << 2, 0),
+        Outcome::Check(Sense::INVALID_FIELD_IN_PARAMETER_LIST),
+        "a size no descriptor offers"
+    );
+    assert_eq!(format_blocks(&mut d, largest, 0x32 << 2, 0), Outcome::Good);
+    assert!(d.take_persist_request());
+    assert!(!d.take_erase_request(), "nothing to erase on a blank disc");
+    assert_eq!(format_capacities(&mut d), vec![(largest, 0x02, 2048)]);
+    assert_eq!(
+        format_blocks(&mut d, largest, 0x32 << 2, 0),
+        Outcome::Check(Sense::CANNOT_WRITE_INCOMPATIBLE_FORMAT),
+        "formatted once"
+    );
+    // Still blank: READ DISC INFORMATION says so, the invisible track holds the rest.
+    let di = ok(&mut d, &[0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0]);
+    assert_eq!(di[2] & 0x13, 0x00, "blank, not erasable");
+    let ti = track_info(&mut d, 1);
+    assert_eq!(be32_at(&ti, 24), largest, "track size");
+    assert_eq!(be32_at(&ti, 12), 0, "NWA");
+    assert_eq!(u16::from_be_bytes([ti[20], ti[21]]), 0, "fixed packet size");
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(
+        codes.contains(&0x0038),
+        "subtype 0 is SRM+POW: {codes:04x?}"
+    );
+    write_ok(&mut d, 0, 100);
+    assert_eq!(sense(&mut d, &write10(200, 1)), (5, 0x21, 2), "off the NWA");
+    write_ok(&mut d, 16, 16); // pseudo-overwrite of recorded blocks
+    assert_eq!(close(&mut d, 1, 1), Outcome::Good);
+    assert_eq!(close(&mut d, 2, 0), Outcome::Good);
+    let ti = track_info(&mut d, 2);
+    assert_eq!(ti[2..4], [2, 2], "track 2, session 2");
+    assert_eq!(be32_at(&ti, 8), 128, "starts on the next cluster");
+    assert_eq!(profile_of(&mut d), 0x41);
+    assert_eq!(close(&mut d, 6, 0), Outcome::Good);
+    assert_eq!(profile_of(&mut d), 0x41, "a finalized BD-R stays a BD-R");
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(!codes.contains(&0x0041), "complete: not writable");
+}
+
+#[test]
+fn unformatted_bd_r_records_without_spare_areas() {
+    let mut d = drive(Some(Medium::blank(MediumKind::BdR, 65_536)));
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(!codes.contains(&0x0038), "no POW before formatting");
+    write_ok(&mut d, 0, 32);
+    assert_eq!(
+        sense(&mut d, &write10(0, 1)),
+        (5, 0x21, 2),
+        "no overwrite without POW"
+    );
+    let caps = format_capacities(&mut d);
+    assert_eq!(
+        caps,
+        vec![(65_536, 0x01, 2048)],
+        "no format offered once recorded"
+    );
+    assert_eq!(
+        format_blocks(&mut d, caps[0].0, 0x32 << 2, 0),
+        Outcome::Check(Sense::CANNOT_WRITE_INCOMPATIBLE_FORMAT)
+    );
+}
+
+#[test]
+fn bd_re_is_formatted_with_or_without_spare_then_written_anywhere() {
+    let capacity = 65_536;
+    let mut d = drive(Some(Medium::blank(MediumKind::BdRe, capacity)));
+    assert_eq!(profile_of(&mut d), 0x43);
+    assert_eq!(sense(&mut d, &write10(0, 1)), (5, 0x21, 2), "not formatted");
+    let caps = format_capacities(&mut d);
+    assert_eq!(caps[0], (capacity, 0x01, 2048));
+    let formats: Vec<u8> = caps[1..].iter().map(|c| c.1 >> 2).collect();
+    assert_eq!(formats, [0x00, 0x30, 0x30, 0x30, 0x31]);
+    assert_eq!(
+        caps[5],
+        (capacity, 0x31 << 2, 2048),
+        "no spare: the whole disc"
+    );
+    assert_eq!(caps[1].0, caps[2].0, "full format has the default spare");
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    assert!(
+        codes.contains(&0x0023) && !codes.contains(&0x0020),
+        "{codes:04x?}"
+    );
+    // growisofs: the largest 30h descriptor.
+    let largest = caps[2..5].iter().map(|c| c.0).max().unwrap();
+    assert_eq!(
+        format_blocks(&mut d, largest, 0x30 << 2, 0x1000),
+        Outcome::Good
+    );
+    assert!(d.take_erase_request(), "formatting erases the disc");
+    assert_eq!(format_capacities(&mut d)[0], (largest, 0x02, 2048));
+    assert_eq!(
+        ok(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])[..4],
+        (largest - 1).to_be_bytes()
+    );
+    let codes = feature_codes(&ok(&mut d, &[0x46, 1, 0, 0, 0, 0, 0, 0xff, 0xff, 0]));
+    for f in [0x0020, 0x0024, 0x0040, 0x0041] {
+        assert!(codes.contains(&f), "feature {f:#06x} current: {codes:04x?}");
+    }
+    write_ok(&mut d, 12_345, 1);
+    write_ok(&mut d, 7, 3);
+    assert_eq!(sense(&mut d, &write10(largest - 1, 2)), (5, 0x21, 0));
+    // Re-formatted without spare areas: the whole disc.
+    assert_eq!(format_blocks(&mut d, 0, 0x31 << 2, 2048), Outcome::Good);
+    assert_eq!(format_capacities(&mut d)[0], (capacity, 0x02, 2048));
+    let bd = ok(&mut d, &[0xad, 1, 0, 0, 0, 0, 0, 0, 0, 0x44, 0, 0]);
+    assert_eq!(&bd[4..6], b"DI");
+    assert_eq!(&bd[12..15], b"BDW");
+    assert_eq!(bd[4 + 16..4 + 20], (capacity - 1).to_be_bytes());
 }

@@ -1,5 +1,5 @@
-//! What is in the tray: a pressed DVD-ROM, BD-ROM or CD-ROM, a write-once DVD (DVD+R, DVD-R)
-//! or a blank DVD-RW recorded sequentially, with its tracks, sessions and next writable
+//! What is in the tray: a pressed DVD-ROM, BD-ROM or CD-ROM, a write-once disc (DVD+R, DVD-R,
+//! BD-R recorded in SRM) or a blank DVD-RW recorded sequentially, with its tracks, sessions and next writable
 //! address, or a rewritable disc written in place.
 //!
 //! A sequential disc always ends in an open track while it is not complete: the "invisible"
@@ -9,10 +9,12 @@
 //! DVD-ROM (the seed's morph); a complete DVD-R or DVD-RW keeps its profile, as on a real drive.
 use super::profile;
 
+mod bd;
 mod rewritable;
 mod sequential;
 mod validate;
 
+pub use bd::SpareSize;
 pub use validate::InvalidMedium;
 
 /// Blocks of a single-layer DVD+R (4.7 GB).
@@ -35,6 +37,8 @@ pub const CD_RW_BLOCKS: u32 = 359_846;
 pub const BD_SINGLE_LAYER_BLOCKS: u32 = 12_219_392;
 /// Recording unit of a DVD: one ECC block of 16 sectors (32 KiB). Tracks start on it.
 pub const ECC_BLOCK: u32 = 16;
+/// Recording unit of a Blu-ray disc: one cluster of 32 sectors (64 KiB). Tracks start on it.
+pub const BD_CLUSTER: u32 = 32;
 /// Fixed packet size of a CD-RW formatted for packet writing (cdrwtool, pktcdvd).
 pub const CD_RW_PACKET: u32 = 32;
 
@@ -108,11 +112,15 @@ pub enum MediumKind {
     CdRw,
     DvdMinusR,
     DvdMinusRDualLayer,
+    /// BD-R recorded sequentially (SRM), with or without spare areas formatted first.
+    BdR,
+    /// BD-RE: blank until FORMAT UNIT, then written in place.
+    BdRe,
 }
 
 impl MediumKind {
     /// Every kind, for listing and parsing names.
-    pub const ALL: [MediumKind; 11] = [
+    pub const ALL: [MediumKind; 13] = [
         MediumKind::DvdRom,
         MediumKind::BdRom,
         MediumKind::CdRom,
@@ -124,6 +132,8 @@ impl MediumKind {
         MediumKind::DvdRam,
         MediumKind::DvdRw,
         MediumKind::CdRw,
+        MediumKind::BdR,
+        MediumKind::BdRe,
     ];
 
     /// Whether the drive can record on it at all.
@@ -144,7 +154,11 @@ impl MediumKind {
     pub fn is_overwritable(self) -> bool {
         matches!(
             self,
-            MediumKind::DvdPlusRw | MediumKind::DvdRam | MediumKind::DvdRw | MediumKind::CdRw
+            MediumKind::DvdPlusRw
+                | MediumKind::DvdRam
+                | MediumKind::DvdRw
+                | MediumKind::CdRw
+                | MediumKind::BdRe
         )
     }
 
@@ -166,6 +180,20 @@ impl MediumKind {
         matches!(self, MediumKind::CdRw | MediumKind::CdRom)
     }
 
+    pub fn is_bd(self) -> bool {
+        matches!(self, MediumKind::BdRom | MediumKind::BdR | MediumKind::BdRe)
+    }
+
+    /// Where a new track or session starts: on the next ECC block of a DVD, the next cluster
+    /// of a BD.
+    pub fn track_alignment(self) -> u32 {
+        if self.is_bd() {
+            BD_CLUSTER
+        } else {
+            ECC_BLOCK
+        }
+    }
+
     /// Capacity of a disc of this kind, in blocks.
     pub fn default_capacity(self) -> u32 {
         match self {
@@ -177,7 +205,7 @@ impl MediumKind {
             MediumKind::DvdRam => DVD_RAM_BLOCKS,
             MediumKind::DvdRw => DVD_RW_BLOCKS,
             MediumKind::CdRw | MediumKind::CdRom => CD_RW_BLOCKS,
-            MediumKind::BdRom => BD_SINGLE_LAYER_BLOCKS,
+            MediumKind::BdRom | MediumKind::BdR | MediumKind::BdRe => BD_SINGLE_LAYER_BLOCKS,
         }
     }
 
@@ -214,12 +242,16 @@ pub struct Medium {
     /// Set once the disc is finalized: nothing more can be recorded.
     finalized: bool,
     /// Overwritable media: blocks formatted (0: blank or not formatted). Writes and reads stay
-    /// inside the formatted area.
+    /// inside the formatted area. A BD-R formatted with spare areas: the blocks left for
+    /// recording ([`Medium::recordable_capacity`]).
     formatted: u32,
     /// The track reserved for a Disc-At-Once recording that is not closed yet. A real drive
     /// keeps such a reservation in its memory until the recording is complete, so it is not
     /// part of the disc's durable form ([`Medium::durable`]).
     dao_track: Option<u8>,
+    /// A BD-R formatted for SRM with pseudo-overwrite (POW): recorded blocks may be written
+    /// again (the drive remaps them into the spare areas).
+    pseudo_overwrite: bool,
 }
 
 /// Why a recording request cannot be carried out; the caller maps it to sense data.
@@ -256,6 +288,7 @@ impl Medium {
             finalized: true,
             formatted: 0,
             dao_track: None,
+            pseudo_overwrite: false,
         }
     }
 
@@ -270,6 +303,7 @@ impl Medium {
                 finalized: false,
                 formatted: 0,
                 dao_track: None,
+                pseudo_overwrite: false,
             };
             if kind == MediumKind::DvdRam {
                 m.format(capacity);
@@ -283,6 +317,7 @@ impl Medium {
             finalized: false,
             formatted: 0,
             dao_track: None,
+            pseudo_overwrite: false,
         }
     }
 
@@ -316,9 +351,23 @@ impl Medium {
             finalized,
             formatted,
             dao_track: None,
+            pseudo_overwrite: false,
         };
         m.validate()?;
         Ok(m)
+    }
+
+    /// The same medium with pseudo-overwrite on or off (a state file's `pow`), refused unless
+    /// it is a BD-R formatted with spare areas.
+    pub fn with_pseudo_overwrite(mut self, on: bool) -> Result<Self, InvalidMedium> {
+        self.pseudo_overwrite = on;
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Whether recorded blocks of this BD-R may be written again (SRM+POW).
+    pub fn pseudo_overwrite(&self) -> bool {
+        self.pseudo_overwrite
     }
 
     pub fn kind(&self) -> MediumKind {
@@ -328,6 +377,16 @@ impl Medium {
     /// Total user blocks of the disc.
     pub fn capacity(&self) -> u32 {
         self.capacity
+    }
+
+    /// Where sequential recording must end: the disc's capacity, less the spare areas of a
+    /// BD-R formatted with them.
+    pub fn recordable_capacity(&self) -> u32 {
+        if self.kind == MediumKind::BdR && self.formatted > 0 {
+            self.formatted
+        } else {
+            self.capacity
+        }
     }
 
     /// All tracks, ascending; on a recordable disc that is not complete, the last is open.
@@ -359,6 +418,9 @@ impl Medium {
             MediumKind::DvdRw if self.formatted > 0 => profile::DVD_RW_RESTRICTED_OVERWRITE,
             MediumKind::DvdRw => profile::DVD_RW_SEQUENTIAL,
             MediumKind::CdRw => profile::CD_RW,
+            // A finalized BD-R stays a BD-R (no drive presents it as a BD-ROM).
+            MediumKind::BdR => profile::BD_R_SRM,
+            MediumKind::BdRe => profile::BD_RE,
             _ if self.finalized => profile::DVD_ROM,
             MediumKind::DvdPlusR => profile::DVD_PLUS_R,
             MediumKind::DvdPlusRDualLayer => profile::DVD_PLUS_R_DL,
@@ -471,7 +533,7 @@ impl Medium {
         match (t.closed, t.reserved) {
             (true, _) => t.recorded,
             (false, Some(r)) => r,
-            (false, None) => self.capacity.saturating_sub(t.start),
+            (false, None) => self.recordable_capacity().saturating_sub(t.start),
         }
     }
 
@@ -514,6 +576,9 @@ impl Medium {
             if packet != 0 && (lba % packet != 0 || blocks % packet != 0) {
                 return Err(RecordError::Unaligned);
             }
+            return Ok(());
+        }
+        if self.pseudo_overwrite && self.overwrites_recorded(lba, blocks) {
             return Ok(());
         }
         let t = self

@@ -4,7 +4,7 @@
 //! A sequential disc always ends in an open track while it is not complete: the "invisible"
 //! track that runs from the next writable address to the end of the disc, or a track reserved
 //! with RESERVE TRACK that is not full yet.
-use super::{Medium, RecordError, Track, ECC_BLOCK};
+use super::{Medium, RecordError, Track};
 
 impl Medium {
     /// Record that `blocks` blocks were written at `lba` (after `check_write` and the I/O).
@@ -68,14 +68,14 @@ impl Medium {
         if !self.is_writable() {
             return Err(RecordError::NotWritable);
         }
-        let capacity = self.capacity;
+        let capacity = self.recordable_capacity();
         let last = self.tracks.last_mut().ok_or(RecordError::Sequence)?;
         if !last.is_invisible() || last.recorded != 0 || size == 0 {
             return Err(RecordError::Sequence);
         }
         // A size near 4 Gi blocks would overflow when rounded up: no disc holds it anyway.
         let rounded = size
-            .checked_next_multiple_of(ECC_BLOCK)
+            .checked_next_multiple_of(self.kind.track_alignment())
             .ok_or(RecordError::NoSpace)?;
         if u64::from(last.start) + u64::from(rounded) > u64::from(capacity) {
             return Err(RecordError::NoSpace);
@@ -133,9 +133,9 @@ impl Medium {
         let (number, session, end) = (t.number, t.session, t.end());
         if idx + 1 == self.tracks.len() {
             // No track after the last ECC block of the disc, nor after track 255.
-            let start = end.checked_next_multiple_of(ECC_BLOCK);
+            let start = end.checked_next_multiple_of(self.kind.track_alignment());
             let next = start
-                .filter(|&s| s < self.capacity)
+                .filter(|&s| s < self.recordable_capacity())
                 .zip(number.checked_add(1));
             if let Some((start, number)) = next {
                 self.tracks.push(Track::open(number, session, start));
@@ -170,8 +170,8 @@ impl Medium {
             .retain(|t| t.closed || t.recorded > 0 || t.reserved.is_some());
         let end = self.readable_blocks();
         let start = end
-            .checked_next_multiple_of(ECC_BLOCK)
-            .filter(|&s| s < self.capacity);
+            .checked_next_multiple_of(self.kind.track_alignment())
+            .filter(|&s| s < self.recordable_capacity());
         // A session holds at least one track, so a free track number means a free session one.
         let next = self.last_track().checked_add(1).zip(session.checked_add(1));
         if let (Some(start), Some((number, session))) = (start, next) {

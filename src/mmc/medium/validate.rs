@@ -3,7 +3,7 @@
 //! that never wraps, whatever numbers the parts hold.
 use std::fmt;
 
-use super::{Medium, Track};
+use super::{Medium, MediumKind, Track};
 
 /// Why a set of parts is not a medium the drive could have produced: the field at fault and
 /// what is wrong with it.
@@ -47,7 +47,7 @@ impl Medium {
                 format!("{} tracks (a disc holds at most 255)", self.tracks.len()),
             ));
         }
-        let capacity = u64::from(self.capacity);
+        let capacity = u64::from(self.recordable_capacity());
         let mut end = 0u64;
         let mut prev: Option<&Track> = None;
         for (i, t) in self.tracks.iter().enumerate() {
@@ -140,7 +140,17 @@ impl Medium {
                 "a pressed disc is always complete",
             ));
         }
-        if self.formatted > self.capacity || (self.formatted > 0 && !self.kind.is_overwritable()) {
+        if self.pseudo_overwrite && !(self.kind == MediumKind::BdR && self.formatted > 0) {
+            return Err(InvalidMedium::new(
+                "pow",
+                "pseudo-overwrite needs a BD-R formatted with spare areas",
+            ));
+        }
+        // A BD-R formatted with spare areas keeps the blocks left for recording.
+        let spare_formatted = self.kind == MediumKind::BdR;
+        if self.formatted > self.capacity
+            || (self.formatted > 0 && !self.kind.is_overwritable() && !spare_formatted)
+        {
             return Err(InvalidMedium::new(
                 "formatted",
                 format!("{} blocks do not fit this disc", self.formatted),
