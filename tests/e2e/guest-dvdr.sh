@@ -20,16 +20,7 @@ seq 1 3000 >"$DT2/third/numbers.txt"
 
 # dvdr_drive NAME TYPE: a fresh empty image of TYPE (a blank disc), attached; prints its sr.
 # Runs in $(...): the names are in DR_DRIVES, removed at the end.
-dvdr_drive() {
-    local img=$IMG/dvdr-$1.img out
-    : >"$img"
-    out=$(mmc create "$1" "$img" "type=$2" 2>&1 && mmc attach "$1" 2>&1) || {
-        echo "dvdr_drive $1: $out" >&2
-        return 1
-    }
-    udevadm settle --timeout=30
-    drive_sr "$1"
-}
+dvdr_drive() { blank_drive "$1" "$IMG/dvdr-$1.img" "type=$2"; }
 disc_info() { "$BIN" disc info "$IMG/dvdr-$1.img" 2>&1; }
 # write_refused DEV LBA SENSE_TEXT: one 2 KiB WRITE(10) at LBA fails with that sense.
 write_refused() {
@@ -111,31 +102,10 @@ else
 fi
 
 step "DVD-R: cdrskin"
-sr=$(dvdr_drive r4 dvd-r)
-out=$(timeout 300 cdrskin -v dev="$sr" "$SMALL" 2>&1)
-rc=$?
-echo "$out" | tail -n 12
-sleep 3
-if [ $rc -eq 0 ] && same_prefix "$sr" "$SMALL" && mounted_sums_ok "$sr" "$IMG/small.sha256"; then
-    pass dvdr_cdrskin
-else
-    fail dvdr_cdrskin "cdrskin rc $rc: $(echo "$out" | grep -i 'failure\|sorry\|error' | head -n3 | oneline)"
-fi
+burn_cdrskin dvdr_cdrskin "$(dvdr_drive r4 dvd-r)"
 
 step "DVD-R: xorriso -dev twice (two sessions)"
-sr=$(dvdr_drive r5 dvd-r)
-out1=$(timeout 300 xorriso -dev "$sr" -map "$DT" / -commit 2>&1)
-rc1=$?
-sleep 3
-out2=$(timeout 300 xorriso -dev "$sr" -map "$DT2" / -commit 2>&1)
-rc2=$?
-echo "$out2" | tail -n 8
-sleep 3
-if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && mounted_sums_ok "$sr" "$OUT/dvdr-tree.sha256" "$OUT/dvdr-tree-2.sha256"; then
-    pass dvdr_xorriso_twice
-else
-    fail dvdr_xorriso_twice "xorriso rc $rc1/$rc2: $(echo "$out1$out2" | grep -i 'failure\|sorry\|error' | head -n3 | oneline)"
-fi
+burn_xorriso_twice dvdr_xorriso_twice "$(dvdr_drive r5 dvd-r)" "$DT" "$OUT/dvdr-tree.sha256" "$DT2" "$OUT/dvdr-tree-2.sha256"
 
 step "DVD-R: finalize (growisofs -dvd-compat), then writes are refused"
 sr=$(dvdr_drive r6 dvd-r)

@@ -124,6 +124,50 @@ mounted_sums_ok() { # mounted_sums_ok DEV SUMFILE...: mount DEV read-only, check
     return $rc
 }
 
+# blank_drive NAME IMAGE CONFIG: IMAGE emptied and made a blank disc by CONFIG ("type=...;..."),
+# attached as NAME; prints its /dev/srN (it runs in $(...); the caller deletes NAME).
+blank_drive() {
+    local out
+    : >"$2"
+    out=$(mmc create "$1" "$2" "$3" 2>&1 && mmc attach "$1" 2>&1) || {
+        echo "blank_drive $1: $out" >&2
+        return 1
+    }
+    udevadm settle --timeout=30
+    drive_sr "$1"
+}
+# burn_cdrskin SCENARIO DEV: cdrskin burns $SMALL on DEV's blank disc; it reads back byte for
+# byte and mounts with every checksum right.
+burn_cdrskin() {
+    local out rc
+    out=$(timeout 300 cdrskin -v dev="$2" "$SMALL" 2>&1)
+    rc=$?
+    echo "$out" | tail -n 12
+    sleep 3
+    if [ $rc -eq 0 ] && same_prefix "$2" "$SMALL" && mounted_sums_ok "$2" "$IMG/small.sha256"; then
+        pass "$1"
+    else
+        fail "$1" "cdrskin rc $rc: $(echo "$out" | grep -i 'failure\|sorry\|error' | head -n3 | oneline)"
+    fi
+}
+# burn_xorriso_twice SCENARIO DEV TREE1 SUMS1 TREE2 SUMS2: two `xorriso -dev` runs, one tree
+# each (two sessions, or a grown image); both trees' checksums hold on the mounted disc.
+burn_xorriso_twice() {
+    local out1 out2 rc1 rc2
+    out1=$(timeout 300 xorriso -dev "$2" -map "$3" / -commit 2>&1)
+    rc1=$?
+    sleep 3
+    out2=$(timeout 300 xorriso -dev "$2" -map "$5" / -commit 2>&1)
+    rc2=$?
+    echo "$out2" | tail -n 8
+    sleep 3
+    if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && mounted_sums_ok "$2" "$4" "$6"; then
+        pass "$1"
+    else
+        fail "$1" "xorriso rc $rc1/$rc2: $(echo "$out1$out2" | grep -i 'failure\|sorry\|error' | head -n3 | oneline)"
+    fi
+}
+
 # ---- UDF and packet writing (the rewritable and desktop sub-suites)
 PKT_KO=$WORK/pkt/pktcdvd.ko
 TREE=$IMG/udf-tree
@@ -302,7 +346,7 @@ be32() { printf '%02x %02x %02x %02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(
 
 # Sub-suites, in run order (see "sub-suites" below). targetcli and runner stay last: their
 # clearconfig and restoreconfig take every drive down and back up (runner uses targetcli's bus).
-E2E_PARTS="burn dvdr media seed rewritable desktop erase supervise faults iscsi many storm targetcli runner"
+E2E_PARTS="burn dvdr bd media seed rewritable desktop erase supervise faults iscsi many storm targetcli runner"
 
 # kill9_mid_burn NAME IMAGE BYTES PID: once IMAGE has grown past BYTES (or burner PID ended),
 # kill -9 the daemon, start it again and wait for NAME and for the burner. Sets KILLED_AT (the
