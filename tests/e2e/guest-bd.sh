@@ -8,7 +8,8 @@
 # are small (256 MiB) so that formatting, mkudffs and reading them back stay quick under TCG.
 # Every drive made here is removed again.
 # required: bd_r_blank_profile bd_r_growisofs bd_r_growisofs_mount bd_r_spare_formatted
-# required: bd_r_pow_grow bd_r_multisession bd_r_spare_none bd_r_cdrskin bd_r_xorriso_twice bd_r_bad_write
+# required: bd_r_pow_grow bd_r_multisession bd_r_spare_none bd_r_cdrskin bd_r_finalized
+# required: bd_r_xorriso_cdrecord bd_r_xorriso_twice bd_r_bad_write
 # required: bd_re_blank_profile bd_re_growisofs bd_re_growisofs_grow bd_re_format_udf
 # required: bd_re_udf_automount bd_re_xorriso bd_re_restart
 
@@ -108,15 +109,36 @@ echo "$out" | tail -n 6
 sleep 3
 info=$(bd_info b2)
 echo "$info"
+toc=$(timeout 60 xorriso -outdev "$sr" -toc 2>&1)
+echo "$toc" | grep '^ISO session\|^Media'
 if [ $rc -eq 0 ] && mounted_sums_ok "$sr" "$IMG/small.sha256" "$OUT/bd-tree.sha256" &&
-    echo "$info" | grep -q 'sessions 2'; then
+    echo "$info" | grep -q 'sessions 2' && [ "$(echo "$toc" | grep -c '^ISO session')" = 2 ]; then
     pass bd_r_multisession
 else
-    fail bd_r_multisession "growisofs -M rc $rc: $(echo "$out" | tail -n3 | oneline); $info"
+    fail bd_r_multisession "growisofs -M rc $rc: $(echo "$out" | tail -n3 | oneline); $info; $(echo "$toc" | grep '^ISO session' | oneline)"
 fi
 
-step "BD-R: cdrskin"
+step "BD-R: cdrskin (which closes the disc), and xorriso -as cdrecord"
 burn_cdrskin bd_r_cdrskin "$(bd_drive b3 bd-r)"
+info=$(bd_info b3)
+echo "$info"
+# Without -multi cdrskin finalizes: the disc is complete, still a BD-R, and takes no more.
+out=$(sg_raw -s 2048 -i "$SMALL" "$(drive_sr b3)" 2a 00 00 00 10 00 00 00 01 00 2>&1)
+if echo "$info" | grep -q 'bd-r profile 0041 status Complete' && echo "$out" | grep -qi 'incompatible format'; then
+    pass bd_r_finalized
+else
+    fail bd_r_finalized "$info; write after: $(echo "$out" | oneline)"
+fi
+sr=$(bd_drive b8 bd-r)
+out=$(timeout 300 xorriso -as cdrecord -v dev="$sr" "$SMALL" 2>&1)
+rc=$?
+echo "$out" | tail -n 6
+sleep 3
+if [ $rc -eq 0 ] && same_prefix "$sr" "$SMALL" && mounted_sums_ok "$sr" "$IMG/small.sha256"; then
+    pass bd_r_xorriso_cdrecord
+else
+    fail bd_r_xorriso_cdrecord "xorriso -as cdrecord rc $rc: $(echo "$out" | grep -i 'failure\|sorry\|error' | head -n3 | oneline)"
+fi
 
 step "BD-R: xorriso -dev twice (two sessions)"
 sr=$(bd_drive b4 bd-r)
