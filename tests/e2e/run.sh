@@ -20,7 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # guest), each with its own out directory; every part of guest.sh's E2E_PARTS must be in
 # exactly one. E2E_ONLY="part ..." boots one guest with just those parts. guest.sh's own base
 # checks run in the first guest only (E2E_BASE).
-E2E_GUESTS=${E2E_GUESTS:-"burn bd media seed rewritable erase supervise storm faults,dvdr desktop iscsi many targetcli runner"}
+E2E_GUESTS=${E2E_GUESTS:-"burn bd media seed rewritable erase supervise faults,dvdr desktop iscsi many storm targetcli runner"}
 all_parts=$(sed -n 's/^E2E_PARTS="\(.*\)"$/\1/p' "$HERE/guest.sh")
 if [ -n "${E2E_ONLY:-}" ]; then
     guests=("$E2E_ONLY")
