@@ -483,11 +483,18 @@ impl Harness {
                 assert!(m.is_writable(), "WRITE on a disc that cannot be written");
                 let end = lba + u64::from(blocks);
                 assert!(end <= u64::from(m.capacity()), "WRITE past the disc");
+                let pseudo_overwrite = m.pseudo_overwrite()
+                    && m
+                        .tracks()
+                        .iter()
+                        .any(|t| u64::from(t.start) <= lba && end <= u64::from(t.end()));
                 if m.is_overwritable() {
                     assert!(
                         end <= u64::from(m.formatted()),
                         "WRITE past the formatted area"
                     );
+                } else if pseudo_overwrite {
+                    // SRM+POW: recorded blocks of a BD-R written again, remapped by the drive.
                 } else {
                     let t = m
                         .tracks()
