@@ -484,8 +484,7 @@ impl Harness {
                 let end = lba + u64::from(blocks);
                 assert!(end <= u64::from(m.capacity()), "WRITE past the disc");
                 let pseudo_overwrite = m.pseudo_overwrite()
-                    && m
-                        .tracks()
+                    && m.tracks()
                         .iter()
                         .any(|t| u64::from(t.start) <= lba && end <= u64::from(t.end()));
                 if m.is_overwritable() {
