@@ -76,13 +76,7 @@ impl Offer {
 /// The formats the disc in the tray offers now, the drive's default first (none that would
 /// leave no user blocks: a disc too small for spare areas offers only the formats without).
 fn offered(m: &Medium) -> Vec<Offer> {
-    let mut offers = all_offers(m);
-    offers.retain(|o| o.blocks > 0);
-    offers
-}
-
-fn all_offers(m: &Medium) -> Vec<Offer> {
-    match m.kind() {
+    let mut offers = match m.kind() {
         MediumKind::DvdPlusRw => vec![Offer::whole(m, DVD_PLUS_RW, 0)],
         MediumKind::DvdRam => vec![
             Offer::whole(m, FULL, BLOCK_SIZE as u32),
@@ -91,16 +85,18 @@ fn all_offers(m: &Medium) -> Vec<Offer> {
         MediumKind::DvdRw => vec![Offer::whole(m, FULL_PACKET, 16), Offer::whole(m, QUICK, 16)],
         MediumKind::CdRw => vec![Offer::whole(m, FULL_PACKET, 32)],
         MediumKind::BdRe => {
-            let mut offers = vec![Offer::spare(m, FULL, SpareSize::Default)];
-            offers.extend(SpareSize::ALL.map(|size| Offer::spare(m, BD_RE_SPARE, size)));
-            offers.push(Offer::whole(m, BD_RE_NO_SPARE, BLOCK_SIZE as u32));
-            offers
+            let mut list = vec![Offer::spare(m, FULL, SpareSize::Default)];
+            list.extend(SpareSize::ALL.map(|size| Offer::spare(m, BD_RE_SPARE, size)));
+            list.push(Offer::whole(m, BD_RE_NO_SPARE, BLOCK_SIZE as u32));
+            list
         }
         MediumKind::BdR if m.spare_formattable() => SpareSize::ALL
             .map(|size| Offer::spare(m, BD_R_SRM_SPARE, size))
             .to_vec(),
         _ => Vec::new(),
-    }
+    };
+    offers.retain(|o| o.blocks > 0);
+    offers
 }
 
 pub fn read_format_capacities(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> CmdResult {
@@ -117,10 +113,9 @@ pub fn read_format_capacities(d: &Context, cdb: &[u8], out: &mut Vec<u8>) -> Cmd
         Some(m) => {
             // A DVD-RW recorded sequentially is not formatted for overwriting; a BD-R is
             // formatted once it has spare areas.
-            let formattable = m.kind().is_overwritable() || m.kind() == MediumKind::BdR;
-            let (blocks, kind) = if formattable && m.formatted() == 0 {
+            let (blocks, kind) = if m.kind().is_formattable() && m.formatted() == 0 {
                 (m.capacity(), UNFORMATTED)
-            } else if formattable {
+            } else if m.kind().is_formattable() {
                 (m.formatted(), FORMATTED)
             } else {
                 (m.readable_blocks(), FORMATTED)

@@ -5,7 +5,7 @@
 //! 12,219,392 blocks). The drive here offers the same shares of whatever capacity the disc
 //! has, so that small test discs format the way full-size ones do: about 1/96, 1/32 and 1/18
 //! of the disc, each a whole number of clusters.
-use super::{Medium, MediumKind, RecordError, BD_CLUSTER};
+use super::{DiscStatus, Medium, MediumKind, RecordError, BD_CLUSTER};
 
 /// The spare areas a BD can be formatted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,7 @@ impl Medium {
         self.kind == MediumKind::BdR
             && self.formatted == 0
             && self.is_writable()
-            && self
-                .tracks
-                .iter()
-                .all(|t| t.recorded == 0 && t.reserved.is_none())
+            && self.status() == DiscStatus::Empty
     }
 
     /// Format a blank BD-R with spare areas, leaving `user_blocks` for sequential recording
@@ -102,7 +99,7 @@ mod tests {
         m.format_with_spare(user, false).unwrap();
         assert_eq!((m.capacity(), m.formatted()), (65_536, user));
         assert_eq!(m.recordable_capacity(), user);
-        assert_eq!(m.status(), super::super::DiscStatus::Empty);
+        assert_eq!(m.status(), DiscStatus::Empty);
         assert_eq!(m.track_size(&m.tracks()[0]), user);
         assert_eq!(m.format_with_spare(user, false), Err(RecordError::Sequence));
         m.validate().unwrap();

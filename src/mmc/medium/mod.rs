@@ -162,6 +162,11 @@ impl MediumKind {
         )
     }
 
+    /// Whether FORMAT UNIT applies to it: the overwritable kinds, and a BD-R (spare areas).
+    pub fn is_formattable(self) -> bool {
+        self.is_overwritable() || self == MediumKind::BdR
+    }
+
     pub fn is_erasable(self) -> bool {
         self.is_overwritable()
     }

@@ -147,10 +147,7 @@ impl Medium {
             ));
         }
         // A BD-R formatted with spare areas keeps the blocks left for recording.
-        let spare_formatted = self.kind == MediumKind::BdR;
-        if self.formatted > self.capacity
-            || (self.formatted > 0 && !self.kind.is_overwritable() && !spare_formatted)
-        {
+        if self.formatted > self.capacity || (self.formatted > 0 && !self.kind.is_formattable()) {
             return Err(InvalidMedium::new(
                 "formatted",
                 format!("{} blocks do not fit this disc", self.formatted),
